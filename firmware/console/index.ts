@@ -1,0 +1,1 @@
+export { TechnicianConsole, splitWords, MAX_LINE, type ConsoleOptions } from './console.ts';

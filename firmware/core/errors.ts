@@ -1,0 +1,32 @@
+/**
+ * Stable error codes shared by the console, the REST API and the logs.
+ * Codes never change meaning once released; docs/errors.md lists them and a
+ * test checks that the two agree.
+ */
+export const ERROR_CODES = {
+  E_UNKNOWN_COMMAND: 'unknown command',
+  E_BAD_ARGUMENTS: 'bad arguments',
+  E_NOT_FOUND: 'not found',
+  E_CONFIG_INVALID: 'configuration rejected by the schema',
+  E_CONFIG_IO: 'configuration could not be written',
+  E_BOARD_INVALID: 'board definition invalid',
+  E_NOT_SUPPORTED: 'not supported on this board',
+  E_CONFIRMATION_REQUIRED: 'confirmation required',
+  E_INTERNAL: 'internal error',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class PbxError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+  ) {
+    super(message ?? ERROR_CODES[code]);
+    this.name = 'PbxError';
+  }
+}
+
+export function isPbxError(err: unknown): err is PbxError {
+  return err instanceof PbxError;
+}

@@ -1,0 +1,151 @@
+/**
+ * Composition root: the only place that builds concrete adapters
+ * (board, clock, logs, sockets) and wires the services together.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import pkg from '../package.json' with { type: 'json' };
+import { SystemClock } from './core/clock.ts';
+import { LogRegistry, isLogLevel } from './core/logger.ts';
+import { isPbxError } from './core/errors.ts';
+import { loadBoardDefinition, SimBoard, type Board, type BoardDefinition } from './hal/index.ts';
+import { LinuxBoard } from './hal/linux/linux-board.ts';
+import { checkNativeAddons } from './hal/linux/native-check.ts';
+import { Runtime } from './app/index.ts';
+
+const VERSION: string = pkg.version;
+
+const USAGE = `usage: pbxgate [--board <id|file.json>] [--data-dir <dir>] [--sip-port <n>] [--http-port <n>] [--log-level <level>]
+       pbxgate --check-native | --version | --help`;
+
+function fatal(message: string): never {
+  process.stderr.write(`pbxgate: ${message}\n`);
+  process.exit(2);
+}
+
+function portArg(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fatal(`--${name} must be a port number (0-65535), got "${v}"`);
+  return n;
+}
+
+function makeBoard(def: BoardDefinition): Board {
+  return def.kind === 'sim' ? new SimBoard(def) : new LinuxBoard(def);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        board: { type: 'string', default: 'sim' },
+        'data-dir': { type: 'string' },
+        'sip-port': { type: 'string' },
+        'http-port': { type: 'string' },
+        'log-level': { type: 'string' },
+        'check-native': { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fatal(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`pbxgate ${VERSION}\n`);
+    return;
+  }
+  if (args['check-native']) {
+    process.stdout.write(`${JSON.stringify(checkNativeAddons())}\n`);
+    return;
+  }
+  const level = args['log-level'] ?? 'info';
+  if (!isLogLevel(level)) fatal(`--log-level: unknown level "${level}"`);
+
+  let definition: BoardDefinition;
+  try {
+    definition = loadBoardDefinition(args.board);
+  } catch (err) {
+    fatal(isPbxError(err) ? err.message : String(err));
+  }
+  const sipPort = portArg(args['sip-port'], 'sip-port');
+  const httpPort = portArg(args['http-port'], 'http-port');
+  if (sipPort !== undefined) definition = { ...definition, sip: { port: sipPort } };
+  const dataDir = resolve(args['data-dir'] ?? definition.dataDir);
+
+  const logs = new LogRegistry({ level });
+  const clock = new SystemClock();
+  const board = makeBoard(definition);
+  const log = logs.get('main');
+
+  const runtime = new Runtime({
+    version: VERSION,
+    board,
+    clock,
+    logs,
+    dataDir,
+    ...(httpPort !== undefined ? { httpPort } : {}),
+    onRebootRequested: (rt) => {
+      if (definition.kind === 'sim') {
+        // The simulated board "reboots" in-process: every service starts again from the stored config.
+        void rt.start().then(() => announce(rt, 'rebooted'));
+        return;
+      }
+      void board.close().then(() => {
+        const child = spawn('reboot', [], { stdio: 'ignore' });
+        child.on('error', () => process.exit(0));
+        child.on('exit', () => process.exit(0));
+      });
+    },
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void runtime
+      .stop()
+      .then(() => board.close())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err: err.message, stack: err.stack }, 'uncaught exception');
+    shutdown('uncaughtException');
+  });
+
+  await runtime.start();
+  announce(runtime, 'ready');
+}
+
+function announce(runtime: Runtime, what: string): void {
+  const def = runtime.board.definition;
+  const http = runtime.http.address;
+  const cfg = runtime.config.get();
+  const report = runtime.configService.lastReport;
+  const lines = [
+    `pbxgate ${VERSION} ${what} on board ${def.id} (${def.name})`,
+    `  data:      ${runtime.config.file}`,
+    `  admin web: http://${def.network.advertise}:${http.port}/  (login admin)`,
+    `  SIP:       udp+tcp ${def.network.advertise}:${def.sip.port}`,
+    `  console:   ${def.serial.console?.path === 'stdio' ? 'this terminal (type help)' : (def.serial.console?.path ?? 'none')}`,
+  ];
+  if (report?.source === 'defaults' && !report.quarantined) lines.push(`  first boot: admin password is ${cfg.admin.devicePassword}`);
+  if (report?.quarantined) lines.push(`  WARNING: configuration was invalid (${report.problem}); kept aside as ${report.quarantined}, using ${report.source}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  runtime.console?.showPrompt();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`pbxgate: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});
