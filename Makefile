@@ -4,8 +4,11 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: run test build deps deps-test typecheck bench clean
 
+# Install scripts are blocked here: dependencies install without them, and the
+# one native addon that needs compiling (epoll, for onoff) is built explicitly.
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
+	node_modules/.bin/node scripts/build.mjs --native-only
 	touch $@
 
 deps: node_modules/.installed
@@ -22,12 +25,10 @@ run: deps
 
 build: deps
 	node scripts/build.mjs
-	@# Temporary: test/system/executable.test.ts checks native addons through this
-	@# fixture until firmware/main.ts has --check-native (test/fixtures/build/).
-	node scripts/build.mjs --entry test/fixtures/build/check-native-main.ts --name check-native --out-dir out/fixtures
 
+# AVA_FLAGS=--tap gives CI a machine-readable summary.
 test: deps-test typecheck build
-	ava
+	ava $(AVA_FLAGS)
 
 bench: deps-test build
 	@echo "see bench/README.md"

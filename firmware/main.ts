@@ -13,6 +13,8 @@ import { loadBoardDefinition, SimBoard, type Board, type BoardDefinition } from 
 import { LinuxBoard } from './hal/linux/linux-board.ts';
 import { checkNativeAddons } from './hal/linux/native-check.ts';
 import { Runtime } from './app/index.ts';
+import { SipService } from './pbx/sip-service.ts';
+import { registerPhoneCommands } from './pbx/phone-commands.ts';
 
 const VERSION: string = pkg.version;
 
@@ -63,7 +65,10 @@ async function main(): Promise<void> {
     return;
   }
   if (args['check-native']) {
-    process.stdout.write(`${JSON.stringify(checkNativeAddons())}\n`);
+    const check = checkNativeAddons();
+    process.stdout.write(`${JSON.stringify(check)}\n`);
+    // A board script can rely on the exit code.
+    if (!check.serialport || !check.epoll) process.exitCode = 1;
     return;
   }
   const level = args['log-level'] ?? 'info';
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
   const board = makeBoard(definition);
   const log = logs.get('main');
 
+  let sip: SipService | undefined;
   const runtime = new Runtime({
     version: VERSION,
     board,
@@ -92,6 +98,19 @@ async function main(): Promise<void> {
     logs,
     dataDir,
     ...(httpPort !== undefined ? { httpPort } : {}),
+    extraServices: (rt) => {
+      sip = new SipService({
+        board: rt.board.definition,
+        config: rt.config,
+        clock: rt.clock,
+        events: rt.events,
+        log: logs.get('sip'),
+        registry: rt.registry,
+        addStatusSection: (s) => rt.addStatusSection(s),
+      });
+      registerPhoneCommands(rt.registry, rt.config, rt.clock);
+      return [sip];
+    },
     onRebootRequested: (rt) => {
       if (definition.kind === 'sim') {
         // The simulated board "reboots" in-process: every service starts again from the stored config.
@@ -124,8 +143,11 @@ async function main(): Promise<void> {
   });
 
   await runtime.start();
+  sipPortInUse = () => sip?.port ?? definition.sip.port;
   announce(runtime, 'ready');
 }
+
+let sipPortInUse = (): number => 0;
 
 function announce(runtime: Runtime, what: string): void {
   const def = runtime.board.definition;
@@ -136,7 +158,7 @@ function announce(runtime: Runtime, what: string): void {
     `pbxgate ${VERSION} ${what} on board ${def.id} (${def.name})`,
     `  data:      ${runtime.config.file}`,
     `  admin web: http://${def.network.advertise}:${http.port}/  (login admin)`,
-    `  SIP:       udp+tcp ${def.network.advertise}:${def.sip.port}`,
+    `  SIP:       udp+tcp ${def.network.advertise}:${sipPortInUse()}`,
     `  console:   ${def.serial.console?.path === 'stdio' ? 'this terminal (type help)' : (def.serial.console?.path ?? 'none')}`,
   ];
   if (report?.source === 'defaults' && !report.quarantined) lines.push(`  first boot: admin password is ${cfg.admin.devicePassword}`);
