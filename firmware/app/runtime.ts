@@ -7,10 +7,11 @@ import type { Board } from '../hal/board.ts';
 import { CommandRegistry, registerSystemCommands, type StatusSection } from '../api/index.ts';
 import { TechnicianConsole } from '../console/index.ts';
 import { Supervisor } from './supervisor.ts';
+import type { PbxEvents } from '../pbx/events.ts';
 import { HealthHttpService } from './health-http.ts';
 
 /** Domain facts shared between services. */
-export interface RuntimeEvents {
+export interface RuntimeEvents extends PbxEvents {
   'config.loaded': LoadReport;
   'system.rebooting': { reason: string };
 }

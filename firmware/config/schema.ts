@@ -255,7 +255,8 @@ export const configSchema = z
           })
           .prefault({}),
         nonceLifetimeSeconds: z.int().min(10).max(3600).default(300),
-        digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['SHA-256', 'MD5']),
+        // MD5 first: SIPp 3.6.1 and libre 1.x (baresip) answer only the first challenge and abort on SHA-256 (docs/sip-auth.md).
+        digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['MD5', 'SHA-256']),
       })
       .prefault({}),
     smtp: z

@@ -5,6 +5,11 @@
  */
 export type Unsubscribe = () => void;
 
+/** The publishing side of a bus, as given to a producer that only needs part of the event map. */
+export interface EventPublisher<Events> {
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void;
+}
+
 export class EventBus<Events extends { [K in keyof Events]: unknown }> {
   private readonly handlers = new Map<keyof Events, Set<(payload: never) => void>>();
 

@@ -55,7 +55,7 @@ export interface Via {
 }
 
 export interface CSeq {
-  seq: number; // 0 .. 2^31-1
+  seq: number; // 0 .. 2^32-1 on receipt (RFC 3261 §20.16); a UAC starts below 2^31 (§8.1.1.5)
   method: string;
 }
 

@@ -1,0 +1,6 @@
+/** Domain facts of the PBX, published on the runtime's event bus. */
+export interface PbxEvents {
+  'phone.registered': { mac: string; internalNumber: string; contacts: number };
+  'phone.unregistered': { mac: string; internalNumber: string; reason: 'expired' | 'removed' };
+  'sip.banned': { address: string; untilMs: number; failures: number };
+}

@@ -1,0 +1,326 @@
+import { z } from 'zod';
+import type { Clock } from '../core/clock.ts';
+import type { EventPublisher } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Service, ServiceContext } from '../core/service.ts';
+import type { Config, ConfigStore } from '../config/index.ts';
+import type { BoardDefinition } from '../hal/index.ts';
+import { defineCommand, fail, noArgs, type CommandRegistry, type StatusSection } from '../api/index.ts';
+import { createResponse, newTag, topVia, type SipMessage, type SipRequest } from '../sip/message/index.ts';
+import { SipTransport, type Endpoint } from '../sip/transport/index.ts';
+import {
+  TransactionLayer,
+  responseDestination,
+  type Destination,
+  type ServerTransactionHandle,
+  type TransactionUser,
+} from '../sip/transaction/index.ts';
+import { DigestAuthenticator, type VerifyResult } from '../sip/auth/index.ts';
+import { Registrar } from './registrar/registrar.ts';
+import { BanList } from './registrar/ban-list.ts';
+import type { PbxEvents } from './events.ts';
+import { formatUptime } from '../api/index.ts';
+
+/** Methods a phone must authenticate for (RFC 3261 §22); the rest are answered without credentials. */
+const AUTHENTICATED_METHODS = new Set(['REGISTER', 'INVITE', 'SUBSCRIBE', 'PUBLISH', 'MESSAGE', 'REFER', 'NOTIFY', 'INFO', 'UPDATE']);
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER';
+/** Auth results that count towards a ban (a missing header or a stale nonce do not: phones do that normally). */
+const FAILURES: ReadonlySet<VerifyResult> = new Set(['bad-credentials', 'unknown-user', 'replay', 'malformed']);
+
+export interface SipServiceDeps {
+  board: BoardDefinition;
+  config: ConfigStore;
+  clock: Clock;
+  events: EventPublisher<PbxEvents>;
+  log: Logger;
+  registry: CommandRegistry;
+  addStatusSection(s: StatusSection): void;
+  /** Live transactions allowed (503 beyond); a registrar benchmark needs many. */
+  maxTransactions?: number;
+}
+
+export interface SipCounters {
+  challenged: number;
+  authFailures: number;
+  droppedBanned: number;
+  requests: number;
+}
+
+/**
+ * The SIP side of the PBX: transport + transaction layer + digest
+ * authentication + the registrar, and the request dispatch between them
+ * (the UA core of RFC 3261 §8.2). Unauthenticated requests are challenged
+ * statelessly (no transaction is created for them, so a flood of
+ * unauthenticated REGISTERs holds no memory); banned sources are ignored.
+ */
+export class SipService implements Service, TransactionUser {
+  readonly name = 'sip';
+  readonly dependsOn = ['config'] as const;
+  private transport: SipTransport | undefined;
+  private layer: TransactionLayer | undefined;
+  private auth: DigestAuthenticator | undefined;
+  registrar: Registrar | undefined;
+  readonly bans: BanList;
+  private readonly authedUser = new WeakMap<SipRequest, string>();
+  private readonly statelessTag = newTag();
+  private unsubscribeConfig: (() => void) | undefined;
+  readonly counters: SipCounters = { challenged: 0, authFailures: 0, droppedBanned: 0, requests: 0 };
+
+  constructor(private readonly deps: SipServiceDeps) {
+    this.bans = new BanList({ maxFailures: 10, windowMs: 60_000, banMs: 900_000 });
+    this.registerCommands();
+    deps.addStatusSection({
+      name: 'phones',
+      render: () => {
+        const r = this.registrar;
+        const total = this.deps.config.get().phones.length;
+        return r ? `${r.registeredCount()} registered of ${total} configured` : `SIP not running (${total} configured)`;
+      },
+    });
+  }
+
+  get port(): number {
+    return this.transport?.port ?? 0;
+  }
+
+  async start(ctx: ServiceContext): Promise<void> {
+    const cfg = this.deps.config.get();
+    this.applyBanPolicy(cfg);
+    const registrar = new Registrar(cfg, this.deps.clock, this.deps.events, this.deps.log.child({ part: 'registrar' }));
+    this.registrar = registrar;
+    this.auth = new DigestAuthenticator({
+      clock: this.deps.clock,
+      realm: cfg.sip.realm,
+      algorithms: cfg.sip.digestAlgorithms,
+      nonceLifetimeMs: cfg.sip.nonceLifetimeSeconds * 1000,
+      maxTrackedNonces: 50_000,
+      credentials: (username, realm) => {
+        if (realm !== cfg.sip.realm) return undefined;
+        const password = registrar.passwordOf(username);
+        return password === undefined ? undefined : { password };
+      },
+    });
+    const transport = new SipTransport(
+      {
+        listen: this.deps.board.network.listen,
+        port: this.deps.board.sip.port,
+        advertise: this.deps.board.network.advertise,
+      },
+      {
+        onMessage: (msg, source) => this.onMessage(msg, source),
+        onConnectionClosed: (id) => this.layer?.connectionFailed(id),
+      },
+      this.deps.clock,
+      this.deps.log.child({ part: 'transport' }),
+    );
+    this.layer = new TransactionLayer({
+      transport,
+      tu: this,
+      clock: this.deps.clock,
+      timers: { t1: cfg.sip.timers.t1, t2: cfg.sip.timers.t2, t4: cfg.sip.timers.t4 },
+      maxTransactions: this.deps.maxTransactions ?? 200_000,
+    });
+    await transport.start();
+    this.transport = transport;
+    registrar.start();
+    this.unsubscribeConfig = this.deps.config.onChange((changed, config) => {
+      if (changed.includes('phones') || changed.includes('sip')) registrar.reconfigure(config);
+      if (changed.includes('sip')) this.applyBanPolicy(config);
+    });
+    void ctx;
+    this.deps.log.info({ port: transport.port, listen: this.deps.board.network.listen }, 'SIP listening on UDP and TCP');
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribeConfig?.();
+    this.unsubscribeConfig = undefined;
+    this.registrar?.stop();
+    this.layer?.stop();
+    await this.transport?.stop();
+    this.transport = undefined;
+    this.layer = undefined;
+    this.registrar = undefined;
+  }
+
+  private applyBanPolicy(cfg: Readonly<Config>): void {
+    const b = cfg.sip.ban;
+    this.bans.setPolicy({ maxFailures: b.maxFailures, windowMs: b.windowSeconds * 1000, banMs: b.banSeconds * 1000 });
+  }
+
+  private onMessage(msg: SipMessage, source: Endpoint): void {
+    const layer = this.layer;
+    if (!layer) return;
+    const now = this.deps.clock.monotonic();
+    if (this.bans.isBanned(source.host, now)) {
+      this.counters.droppedBanned++;
+      return;
+    }
+    if (msg.kind === 'request') {
+      this.counters.requests++;
+      if (AUTHENTICATED_METHODS.has(msg.method) && !layer.findServerTransaction(msg)) {
+        if (!this.authenticate(msg, source, now)) return;
+      }
+    }
+    layer.receive(msg, source);
+  }
+
+  /** Verifies the digest; on failure answers 401 statelessly and counts towards a ban. */
+  private authenticate(req: SipRequest, source: Endpoint, now: number): boolean {
+    const auth = this.auth!;
+    const header = req.headers.get('authorization');
+    const outcome = auth.verify(req.method, header, req.body);
+    if (outcome.result === 'ok' && outcome.username !== undefined) {
+      this.authedUser.set(req, outcome.username);
+      this.bans.recordSuccess(source.host);
+      return true;
+    }
+    if (header !== undefined && FAILURES.has(outcome.result)) {
+      this.counters.authFailures++;
+      this.deps.log.info({ from: source.host, user: outcome.username, result: outcome.result }, 'authentication failed');
+      const ban = this.bans.recordFailure(source.host, now);
+      if (ban) {
+        this.deps.log.warn({ address: ban.address, failures: ban.failures, seconds: Math.round((ban.until - now) / 1000) }, 'source banned after repeated authentication failures');
+        this.deps.events.emit('sip.banned', { address: ban.address, untilMs: ban.until, failures: ban.failures });
+        return false; // from now on it gets no answer at all
+      }
+    }
+    // Unknown user and wrong password get this same answer: nothing tells them apart (no enumeration).
+    const challenges = auth.challenge({ stale: outcome.result === 'stale' });
+    const res = createResponse(
+      req,
+      401,
+      'Unauthorized',
+      challenges.map((c) => ['WWW-Authenticate', c] as [string, string]),
+      undefined,
+      { toTag: this.statelessTag },
+    );
+    this.counters.challenged++;
+    const via = topVia(req.headers);
+    if (via) this.layer!.sendStateless(res, responseDestination(via, source));
+    return false;
+  }
+
+  // --- TransactionUser ---
+
+  onRequest(request: SipRequest, tx: ServerTransactionHandle, source: Destination): void {
+    const respond = (status: number, reason?: string, headers: Array<[string, string]> = []): void => {
+      tx.respond(createResponse(request, status, reason, headers, undefined, { toTag: this.statelessTag }));
+    };
+    switch (request.method) {
+      case 'REGISTER': {
+        const user = this.authedUser.get(request);
+        if (user === undefined || !this.registrar) {
+          respond(500, 'Server Internal Error');
+          return;
+        }
+        this.registrar.handleRegister({ request, authUser: user, source, respond });
+        return;
+      }
+      case 'OPTIONS':
+        respond(200, 'OK', [
+          ['Allow', ALLOW],
+          ['Accept', 'application/sdp'],
+          ['Accept-Language', 'fr, en'],
+          ['Supported', 'replaces, timer'],
+        ]);
+        return;
+      case 'CANCEL':
+        // §9.2: no INVITE server transaction here matches it (calls land with the call-control issue).
+        respond(481, 'Call/Transaction Does Not Exist');
+        return;
+      case 'BYE':
+        respond(481, 'Call/Transaction Does Not Exist');
+        return;
+      default:
+        // §8.2.1: a method we do not handle (yet) gets 501 with our Allow list.
+        respond(501, 'Not Implemented', [['Allow', ALLOW]]);
+    }
+  }
+
+  onAck(): void {
+    // ACKs for 2xx belong to dialogs; none exist before call control lands.
+  }
+  onStrayResponse(): void {
+    // We send no requests yet: a stray response is dropped (§18.1.2).
+  }
+  onServerTimeout(tx: ServerTransactionHandle): void {
+    this.deps.log.debug({ method: tx.request.method }, 'server transaction timed out');
+  }
+  onServerTransportError(tx: ServerTransactionHandle): void {
+    this.deps.log.debug({ method: tx.request.method, to: tx.destination }, 'could not send response');
+  }
+
+  private registerCommands(): void {
+    const r = this.deps.registry;
+    r.register(
+      defineCommand({
+        name: 'phones',
+        summary: 'configured phones and their registrations',
+        args: noArgs,
+        roles: ['technician', 'admin'],
+        run: () => {
+          const now = this.deps.clock.monotonic();
+          const regs = this.registrar?.registrations() ?? this.deps.config.get().phones.map((phone) => ({ phone, bindings: [] }));
+          return regs.map(({ phone, bindings }) => ({
+            internalNumber: phone.internalNumber,
+            name: `${phone.firstName} ${phone.lastName}`.trim(),
+            mac: phone.mac,
+            username: phone.sip.username,
+            registered: bindings.length > 0,
+            contacts: bindings.map((b) => ({
+              contact: b.contact,
+              from: `${b.source.transport.toLowerCase()}:${b.source.host}:${b.source.port}`,
+              expiresIn: Math.max(0, Math.round((b.expiresAt - now) / 1000)),
+              userAgent: b.userAgent ?? '',
+            })),
+          }));
+        },
+        format: (rows) =>
+          rows.length === 0
+            ? 'no phones configured'
+            : rows
+                .map((p) => {
+                  const head = `${p.internalNumber}  ${(p.name || '(no name)').padEnd(20)} ${p.mac}  ${p.registered ? 'registered' : 'not registered'}`;
+                  return [head, ...p.contacts.map((c) => `     ${c.contact} via ${c.from}, expires in ${c.expiresIn}s ${c.userAgent}`.trimEnd())].join('\n');
+                })
+                .join('\n'),
+      }),
+      defineCommand({
+        name: 'bans',
+        summary: 'source addresses ignored after repeated authentication failures',
+        args: noArgs,
+        roles: ['technician', 'admin'],
+        run: () => {
+          const now = this.deps.clock.monotonic();
+          return this.bans.list(now).map((b) => ({ address: b.address, failures: b.failures, remaining: formatUptime(b.until - now) }));
+        },
+        format: (rows) => (rows.length === 0 ? 'no banned addresses' : rows.map((b) => `${b.address}  ${b.failures} failures, lifted in ${b.remaining}`).join('\n')),
+      }),
+      defineCommand({
+        name: 'ban lift',
+        summary: 'lift the ban of an address',
+        positional: ['address'],
+        args: z.strictObject({ address: z.string().min(2).max(64) }),
+        roles: ['technician', 'admin'],
+        run: ({ address }) => {
+          if (!this.bans.lift(address)) fail('E_NOT_FOUND', `${address} is not banned`);
+          this.deps.log.info({ address }, 'ban lifted');
+          return { address, lifted: true };
+        },
+        format: (x) => `${x.address}: ban lifted`,
+      }),
+      defineCommand({
+        name: 'sip',
+        summary: 'SIP transport and transaction counters',
+        args: noArgs,
+        roles: ['technician'],
+        run: () => ({
+          port: this.transport?.port ?? null,
+          transport: this.transport?.stats ?? null,
+          transactions: this.layer?.stats() ?? null,
+          ...this.counters,
+        }),
+      }),
+    );
+  }
+}

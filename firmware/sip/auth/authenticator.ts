@@ -1,0 +1,311 @@
+/**
+ * Server-side digest authentication (RFC 3261 §22.4, RFC 2617, RFC 7616,
+ * RFC 8760) with stateless, expiring nonces and per-nonce nonce-count
+ * tracking.
+ *
+ * Nonce = base64url( issued-at (8 bytes, Clock.monotonic ms)
+ *                  || random (8 bytes)
+ *                  || HMAC-SHA-256(key, "pbxgate-nonce" || realm || issued-at || random)[0..16] )
+ * so a flood of unauthenticated REGISTERs costs one HMAC per challenge and
+ * no memory. Only nonces that have authenticated a request successfully are
+ * remembered (their highest nonce-count), in a bounded insertion-ordered
+ * map; when the map is full the oldest entry is evicted and its issue time
+ * raises a watermark: a nonce issued at or before the watermark that is no
+ * longer in the map is answered `stale` (the client re-challenges without
+ * prompting), so eviction can never let a replay through.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../core/clock.ts';
+import { computeDigestResponse, computeHA1, digestHexLength, parseAlgorithm } from './digest.ts';
+import type { DigestAlgorithm, DigestInput } from './digest.ts';
+import { parseAuthParams, quote } from './params.ts';
+
+/** Algorithms a server offers (the "-sess" variants are not offered). */
+export type ServerDigestAlgorithm = 'MD5' | 'SHA-256';
+
+/**
+ * What a credential store gives for (username, realm): the clear password,
+ * or precomputed HA1 values per algorithm (H(username:realm:password)), or
+ * undefined for an unknown user.
+ */
+export type StoredCredential = { password: string } | { ha1: Partial<Record<ServerDigestAlgorithm, string>> };
+export type CredentialLookup = (username: string, realm: string) => StoredCredential | undefined;
+
+/**
+ * Outcome of verify():
+ * - `ok`: the digest is right, the nonce fresh and not replayed.
+ * - `stale`: the nonce expired, was not issued by us (bad MAC, other key,
+ *   restart), or (without qop) was already used: answer with a new
+ *   challenge carrying stale=true (challenge({stale: true})).
+ * - `bad-credentials`: wrong password/digest, or a realm that is not ours.
+ * - `unknown-user`: the lookup returned undefined.
+ * - `malformed`: not a Digest credential we can read (syntax, missing
+ *   parameters, bad nc/qop, an algorithm we did not offer).
+ * - `replay`: the nonce-count is not greater than the last one accepted
+ *   for that nonce.
+ *
+ * Callers MUST answer `unknown-user` and `bad-credentials` identically
+ * (same status, same challenge, no different log level visible to the
+ * peer), so that an attacker cannot enumerate extensions; verify() already
+ * computes a dummy digest for unknown users so both take the same time.
+ * The two are distinct here only for local logs and fail2ban-style counters.
+ */
+export type VerifyResult = 'ok' | 'stale' | 'bad-credentials' | 'unknown-user' | 'malformed' | 'replay';
+
+export interface VerifyOutcome {
+  result: VerifyResult;
+  /** The username from the credentials, when they could be parsed (for logs and bans). */
+  username?: string;
+  /** The algorithm used, when the credentials could be parsed. */
+  algorithm?: ServerDigestAlgorithm;
+  /** The digest-uri parameter, for callers that want to compare it with the Request-URI. */
+  uri?: string;
+}
+
+export interface DigestAuthenticatorOptions {
+  clock: Clock;
+  /** Secret for the nonce HMAC (at least 16 bytes). Random per instance if omitted. */
+  secret?: Buffer;
+  realm: string;
+  /** Algorithms offered, in the order of the challenge fields. Default ['SHA-256', 'MD5'] (RFC 8760 §2.4). */
+  algorithms?: readonly ServerDigestAlgorithm[];
+  /** Accept credentials without qop (RFC 2069 style, old phones). Default true. */
+  allowNoQop?: boolean;
+  /** Nonce lifetime in ms; older nonces get `stale`. Default 300 000 (5 min). */
+  nonceLifetimeMs?: number;
+  /** How many used nonces to remember with their last nonce-count. Default 10 000. */
+  maxTrackedNonces?: number;
+  credentials: CredentialLookup;
+}
+
+const NONCE_BYTES = 32;
+const NONCE_TEXT_LENGTH = 43; // base64url of 32 bytes, no padding
+const NONCE_RE = /^[A-Za-z0-9_-]{43}$/;
+const HEX_RE = /^[0-9a-fA-F]+$/;
+const NC_RE = /^[0-9a-fA-F]{8}$/;
+const NONCE_DOMAIN = Buffer.from('pbxgate-nonce\0');
+/** Tolerated clock skew for an issued-at in the future (monotonic: only across restarts). */
+const FUTURE_SKEW_MS = 1000;
+
+export class DigestAuthenticator {
+  private readonly clock: Clock;
+  private readonly secret: Buffer;
+  private readonly realmBuf: Buffer;
+  readonly realm: string;
+  readonly algorithms: readonly ServerDigestAlgorithm[];
+  private readonly allowNoQop: boolean;
+  private readonly lifetime: number;
+  private readonly maxTracked: number;
+  private readonly lookup: CredentialLookup;
+  readonly opaque: string;
+  /** nonce -> highest nonce-count accepted (0 for a nonce used without qop). */
+  private readonly used = new Map<string, { nc: number; issuedAt: number }>();
+  /** Highest issued-at among evicted nonces (see the module comment). */
+  private evictedWatermark = -Infinity;
+
+  constructor(options: DigestAuthenticatorOptions) {
+    this.clock = options.clock;
+    this.secret = options.secret ?? randomBytes(32);
+    this.realm = options.realm;
+    this.realmBuf = Buffer.from(options.realm + '\0');
+    this.algorithms = options.algorithms && options.algorithms.length > 0 ? [...options.algorithms] : ['SHA-256', 'MD5'];
+    this.allowNoQop = options.allowNoQop ?? true;
+    this.lifetime = options.nonceLifetimeMs ?? 300_000;
+    this.maxTracked = Math.max(1, options.maxTrackedNonces ?? 10_000);
+    this.lookup = options.credentials;
+    // opaque carries nothing: derived from the key so that it survives a restart with the same key.
+    this.opaque = createHmac('sha256', this.secret).update('pbxgate-opaque').update(this.realmBuf).digest('base64url').slice(0, 22);
+  }
+
+  /** A fresh nonce (exposed for tests and for callers building their own challenge). */
+  createNonce(): string {
+    const buf = Buffer.allocUnsafe(NONCE_BYTES);
+    buf.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.clock.monotonic()))), 0);
+    randomBytes(8).copy(buf, 8);
+    this.mac(buf).copy(buf, 16, 0, 16);
+    return buf.toString('base64url');
+  }
+
+  /**
+   * The challenge values, one per offered algorithm, to put each in its own
+   * WWW-Authenticate (401) or Proxy-Authenticate (407) field, in order.
+   * All share one nonce.
+   */
+  challenge(options: { stale?: boolean } = {}): string[] {
+    const nonce = this.createNonce();
+    // qop="auth" is always offered; allowNoQop only decides whether answers without qop are accepted.
+    const qop = ', qop="auth"';
+    const stale = options.stale ? ', stale=true' : '';
+    const out: string[] = [];
+    for (const alg of this.algorithms) {
+      out.push(
+        `Digest realm=${quote(this.realm)}, nonce="${nonce}", opaque="${this.opaque}", algorithm=${alg}${qop}${stale}`,
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Verifies an Authorization / Proxy-Authorization value for a request
+   * with this method (for qop=auth-int, pass the body). Never throws.
+   */
+  verify(method: string, authorization: string | undefined, body?: Buffer): VerifyOutcome {
+    if (authorization === undefined) return { result: 'malformed' };
+    const parsed = parseAuthParams(authorization);
+    if (!parsed || parsed.scheme.toLowerCase() !== 'digest') return { result: 'malformed' };
+    const p = parsed.params;
+    const username = p.get('username');
+    const realm = p.get('realm');
+    const nonce = p.get('nonce');
+    const uri = p.get('uri');
+    const response = p.get('response');
+    if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) {
+      return { result: 'malformed' };
+    }
+    const out: VerifyOutcome = { result: 'malformed', username, uri };
+
+    const alg = parseAlgorithm(p.get('algorithm'));
+    if (alg !== 'MD5' && alg !== 'SHA-256') return out;
+    // An algorithm we did not offer (e.g. MD5 turned off) is refused.
+    if (!this.algorithms.includes(alg)) return out;
+    out.algorithm = alg;
+    if (response.length !== digestHexLength(alg) || !HEX_RE.test(response)) return out;
+
+    const qopRaw = p.get('qop');
+    let qop: 'auth' | 'auth-int' | undefined;
+    let ncText: string | undefined;
+    let nc = 0;
+    let cnonce: string | undefined;
+    if (qopRaw !== undefined) {
+      const q = qopRaw.toLowerCase();
+      if (q !== 'auth' && q !== 'auth-int') return out;
+      qop = q;
+      ncText = p.get('nc');
+      cnonce = p.get('cnonce');
+      // "cnonce ... MUST be specified if a qop directive is sent" (RFC 2617 §3.2.2); nc likewise.
+      if (ncText === undefined || cnonce === undefined || !NC_RE.test(ncText) || cnonce.length === 0) return out;
+      nc = Number.parseInt(ncText, 16);
+      if (nc === 0) return out;
+    } else if (!this.allowNoQop) {
+      return out;
+    }
+
+    if (realm !== this.realm) {
+      out.result = 'bad-credentials';
+      return out;
+    }
+    const opaque = p.get('opaque');
+    if (opaque !== undefined && opaque !== this.opaque) {
+      out.result = 'stale';
+      return out;
+    }
+
+    // Nonce: ours (MAC), not expired, not evicted from the nc table.
+    const issuedAt = this.checkNonce(nonce);
+    if (issuedAt === undefined) {
+      out.result = 'stale';
+      return out;
+    }
+    const now = this.clock.monotonic();
+    if (now - issuedAt >= this.lifetime || issuedAt > now + FUTURE_SKEW_MS) {
+      out.result = 'stale';
+      return out;
+    }
+    const seen = this.used.get(nonce);
+    if (seen === undefined && issuedAt <= this.evictedWatermark) {
+      out.result = 'stale';
+      return out;
+    }
+
+    const stored = this.lookup(username, realm);
+    let ha1: string | undefined;
+    let known = true;
+    if (stored === undefined) {
+      known = false;
+    } else if ('password' in stored) {
+      ha1 = computeHA1(alg, username, realm, stored.password);
+    } else {
+      ha1 = stored.ha1[alg];
+    }
+    if (ha1 === undefined) {
+      // Same work as a real check, so unknown users cannot be told apart by timing.
+      ha1 = computeHA1(alg, username, realm, '\0unknown');
+    }
+    const input: DigestInput = { algorithm: alg as DigestAlgorithm, username, realm, ha1, nonce, method, uri };
+    if (qop !== undefined) {
+      input.qop = qop;
+      input.nc = ncText;
+      input.cnonce = cnonce;
+      if (body !== undefined) input.body = body;
+    }
+    const expected = computeDigestResponse(input) ?? '';
+    const match = safeEqualHex(expected, response.toLowerCase());
+    if (!known) {
+      out.result = 'unknown-user';
+      return out;
+    }
+    if (!match) {
+      out.result = 'bad-credentials';
+      return out;
+    }
+
+    if (seen !== undefined) {
+      if (qop === undefined) {
+        // Without qop there is no nonce-count: a nonce authenticates one request, then the client is re-challenged.
+        out.result = 'stale';
+        return out;
+      }
+      // "the server ... can detect ... a replay ... if the nc-value is not greater" (RFC 7616 §3.4).
+      if (nc <= seen.nc) {
+        out.result = 'replay';
+        return out;
+      }
+      seen.nc = nc;
+    } else {
+      this.remember(nonce, nc, issuedAt);
+    }
+    out.result = 'ok';
+    return out;
+  }
+
+  /** Number of nonces remembered for replay detection (for metrics and tests). */
+  trackedNonces(): number {
+    return this.used.size;
+  }
+
+  private remember(nonce: string, nc: number, issuedAt: number): void {
+    // Drop expired entries from the front first (the map is roughly in issue order).
+    const now = this.clock.monotonic();
+    for (const [key, entry] of this.used) {
+      if (this.used.size < this.maxTracked && now - entry.issuedAt < this.lifetime) break;
+      this.used.delete(key);
+      if (now - entry.issuedAt < this.lifetime && entry.issuedAt > this.evictedWatermark) {
+        this.evictedWatermark = entry.issuedAt;
+      }
+    }
+    this.used.set(nonce, { nc, issuedAt });
+  }
+
+  /** Returns the issue time of a nonce we made, or undefined. */
+  private checkNonce(nonce: string): number | undefined {
+    if (nonce.length !== NONCE_TEXT_LENGTH || !NONCE_RE.test(nonce)) return undefined;
+    const buf = Buffer.from(nonce, 'base64url');
+    if (buf.length !== NONCE_BYTES) return undefined;
+    const mac = this.mac(buf).subarray(0, 16);
+    if (!timingSafeEqual(mac, buf.subarray(16, 32))) return undefined;
+    const issued = buf.readBigUInt64BE(0);
+    return Number(issued);
+  }
+
+  private mac(buf: Buffer): Buffer {
+    return createHmac('sha256', this.secret).update(NONCE_DOMAIN).update(this.realmBuf).update(buf.subarray(0, 16)).digest();
+  }
+}
+
+/** Constant-time comparison of two hex digests of equal (public) length. */
+function safeEqualHex(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'latin1');
+  const bb = Buffer.from(b, 'latin1');
+  if (ab.length !== bb.length) return false;
+  return timingSafeEqual(ab, bb);
+}

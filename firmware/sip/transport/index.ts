@@ -1,0 +1,1 @@
+export { SipTransport, type Endpoint, type TransportOptions, type TransportEvents, type TransportStats } from './transport.ts';
