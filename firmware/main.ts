@@ -161,7 +161,8 @@ function announce(runtime: Runtime, what: string): void {
     `  SIP:       udp+tcp ${def.network.advertise}:${sipPortInUse()}`,
     `  console:   ${def.serial.console?.path === 'stdio' ? 'this terminal (type help)' : (def.serial.console?.path ?? 'none')}`,
   ];
-  if (report?.source === 'defaults' && !report.quarantined) lines.push(`  first boot: admin password is ${cfg.admin.devicePassword}`);
+  // Factory defaults (first boot, or a bad file with no good copy): the new password must be seen.
+  if (report?.source === 'defaults') lines.push(`  admin password (factory defaults): ${cfg.admin.devicePassword}`);
   if (report?.quarantined) lines.push(`  WARNING: configuration was invalid (${report.problem}); kept aside as ${report.quarantined}, using ${report.source}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   runtime.console?.showPrompt();

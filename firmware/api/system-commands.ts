@@ -105,11 +105,12 @@ export function registerSystemCommands(registry: CommandRegistry, deps: SystemDe
       args: z.strictObject({ path: z.string().max(200).optional() }),
       roles: technician,
       run: ({ path }) => {
-        const cfg = deps.config.get();
-        if (path === undefined) return maskSecrets(cfg);
+        // Masked before picking: a path straight to a secret ("trunk.password") is masked too.
+        const cfg = maskSecrets(deps.config.get());
+        if (path === undefined) return cfg;
         const r = pickPath(cfg, path);
         if (!r.ok) fail('E_NOT_FOUND', `no configuration entry "${path}"`);
-        return maskSecrets(r.value);
+        return r.value;
       },
     }),
     defineCommand({

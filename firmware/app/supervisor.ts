@@ -62,17 +62,16 @@ export class Supervisor {
   async startAll(): Promise<void> {
     this.stopping = false;
     for (const name of this.order) {
-      await this.startOne(this.entry(name));
+      const e = this.entry(name);
+      // A service whose dependency failed to start waits for it: restart() starts it with it.
+      if (this.dependenciesRunning(e)) await this.startOne(e);
     }
   }
 
   async stopAll(): Promise<void> {
     this.stopping = true;
     for (const name of [...this.order].reverse()) {
-      const e = this.entry(name);
-      e.retry?.cancel();
-      e.retry = undefined;
-      await this.stopOne(e);
+      await this.stopOne(this.entry(name));
     }
   }
 
@@ -117,6 +116,9 @@ export class Supervisor {
   }
 
   private async stopOne(e: Entry): Promise<void> {
+    // A pending retry must not start the service behind the back of whoever stopped it.
+    e.retry?.cancel();
+    e.retry = undefined;
     if (e.state === 'stopped') return;
     e.state = 'stopping';
     e.abort?.abort();
@@ -126,6 +128,10 @@ export class Supervisor {
       this.log.warn({ service: e.service.name, err: describe(err) }, 'service stop failed');
     }
     e.state = 'stopped';
+  }
+
+  private dependenciesRunning(e: Entry): boolean {
+    return (e.service.dependsOn ?? []).every((d) => this.entry(d).state === 'running');
   }
 
   private dependents(name: string): Entry[] {
@@ -167,7 +173,7 @@ export class Supervisor {
     await this.startOne(e);
     if (e.state !== 'running') return;
     for (const d of this.dependents(e.service.name)) {
-      if (d.state === 'stopped') await this.startOne(d);
+      if (d.state === 'stopped' && this.dependenciesRunning(d)) await this.startOne(d);
     }
   }
 }

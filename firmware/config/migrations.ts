@@ -22,7 +22,9 @@ export function migrate(raw: unknown, migrations: readonly Migration[] = MIGRATI
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'not a JSON object' };
   let obj = raw as Record<string, unknown>;
   const version = obj['version'];
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1)
+  // Releases start at 1; 0 is accepted as a source so that the migration path can be exercised
+  // (tests inject a migration from 0) while CONFIG_VERSION is still 1. Without a migration it is refused.
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 0)
     return { ok: false, reason: `missing or invalid "version" (${JSON.stringify(version)})` };
   if (version > target) return { ok: false, reason: `version ${version} is newer than this firmware understands (${target})` };
   const applied: string[] = [];

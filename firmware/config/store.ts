@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LowSync, type SyncAdapter } from 'lowdb';
 import type { Clock } from '../core/clock.ts';
@@ -86,7 +86,8 @@ export class ConfigStore {
     const parsed = this.validate(text);
     if (parsed.ok) {
       const migrated = parsed.migrated.length > 0;
-      if (migrated) renameSync(this.path, `${this.path}.v${this.versionOf(text)}`);
+      // A copy, not a rename: config.json must exist at every instant (power loss, GW-4).
+      if (migrated) writeFileSync(`${this.path}.v${this.versionOf(text)}`, text, { mode: 0o600, flush: true });
       this.adopt(parsed.config, migrated);
       if (migrated) this.log.info({ steps: parsed.migrated }, 'configuration migrated');
       return migrated ? { source: 'file', migrated: parsed.migrated } : { source: 'file' };
@@ -138,13 +139,7 @@ export class ConfigStore {
     } catch (err) {
       return { ok: false, error: new PbxError('E_CONFIG_IO', (err as Error).message) };
     }
-    for (const l of [...this.listeners]) {
-      try {
-        l(changed, this.get());
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'config change listener failed');
-      }
-    }
+    this.notify(changed);
     return { ok: true, changed };
   }
 
@@ -154,9 +149,20 @@ export class ConfigStore {
     const before = this.current;
     this.adopt(factoryDefaults(password), true);
     const changed = before ? (Object.keys(this.get()) as ConfigSection[]) : [];
-    for (const l of [...this.listeners]) l(changed, this.get());
+    this.notify(changed);
     this.log.warn('factory reset: configuration back to defaults');
     return password;
+  }
+
+  /** A throwing listener is logged; it never undoes the stored change nor starves the others. */
+  private notify(changed: ConfigSection[]): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(changed, this.get());
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'config change listener failed');
+      }
+    }
   }
 
   private adopt(config: Config, write: boolean): void {

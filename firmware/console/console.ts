@@ -150,7 +150,8 @@ export class TechnicianConsole {
 
   private async handle(raw: string | null): Promise<void> {
     const out = await this.execute(raw);
-    this.write(out === '' ? this.prompt : `${out}${this.eol}${this.prompt}`);
+    // Multi-line answers end their lines like the terminal expects (CRLF on a serial line).
+    this.write(out === '' ? this.prompt : `${out.replace(/\r?\n/g, this.eol)}${this.eol}${this.prompt}`);
   }
 
   /** One line in, the text to print out (without the prompt). */
