@@ -255,8 +255,9 @@ export const configSchema = z
           })
           .prefault({}),
         nonceLifetimeSeconds: z.int().min(10).max(3600).default(300),
-        // MD5 first: SIPp 3.6.1 and libre 1.x (baresip) answer only the first challenge and abort on SHA-256 (docs/sip-auth.md).
-        digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['MD5', 'SHA-256']),
+        // MD5 only by default: libre 1.x (baresip) rejects a 401 carrying any non-MD5 challenge and
+        // SIPp 3.6.1 answers only the first one; SHA-256 is opt-in (docs/sip-registrar.md).
+        digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['MD5']),
       })
       .prefault({}),
     smtp: z

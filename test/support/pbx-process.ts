@@ -125,16 +125,17 @@ export async function startPbx(options: StartOptions = {}): Promise<PbxProcess> 
         if (pred()) {
           clearTimeout(t);
           res();
-        } else if (proc.exitCode !== null) {
+        } else if (proc.exitCode !== null || proc.signalCode !== null) {
           clearTimeout(t);
-          rej(new Error(`pbxgate exited (${proc.exitCode}) while waiting for ${what}\nstdout:\n${out}\nstderr:\n${err.slice(-3000)}`));
+          rej(new Error(`pbxgate exited (${proc.exitCode ?? proc.signalCode}) while waiting for ${what}\nstdout:\n${out}\nstderr:\n${err.slice(-3000)}`));
         } else waiters.push(check);
       };
       check();
-      proc.once('exit', () => {
-        for (const w of waiters.splice(0)) w();
-      });
     });
+  // One exit listener wakes every waiter (one per waitFor call would pile up: MaxListenersExceededWarning).
+  proc.once('exit', () => {
+    for (const w of waiters.splice(0)) w();
+  });
   await waitFor(() => /ready on board/.test(out) && out.includes(PROMPT), options.readyTimeoutMs ?? 30_000, 'ready');
   const httpPort = Number(/admin web: http:\/\/[^:]+:(\d+)\//.exec(out)?.[1] ?? 0);
   let queue: Promise<unknown> = Promise.resolve();
