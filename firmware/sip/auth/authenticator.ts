@@ -14,7 +14,7 @@
  * longer in the map is answered `stale` (the client re-challenges without
  * prompting), so eviction can never let a replay through.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { computeDigestResponse, computeHA1, digestHexLength, parseAlgorithm } from './digest.ts';
 import type { DigestAlgorithm, DigestInput } from './digest.ts';
@@ -102,6 +102,17 @@ export class DigestAuthenticator {
   private readonly used = new Map<string, { nc: number; issuedAt: number }>();
   /** Highest issued-at among evicted nonces (see the module comment). */
   private evictedWatermark = -Infinity;
+  /**
+   * HMAC-SHA-256 precomputed for the nonce MAC: (key XOR opad) and
+   * (key XOR ipad) || NONCE_DOMAIN || realm, with room for the 16 bytes
+   * MACed. Two one-shot hashes are ~7x faster than createHmac() with a
+   * Buffer key (which builds a KeyObject per call); see mac().
+   */
+  private readonly macInner: Buffer;
+  private readonly macOuter: Buffer;
+  /** Random bytes drawn in blocks for the nonces (one randomBytes() call per 512 nonces). */
+  private readonly randomPool = Buffer.allocUnsafe(4096);
+  private randomOffset = 4096;
 
   constructor(options: DigestAuthenticatorOptions) {
     this.clock = options.clock;
@@ -115,13 +126,26 @@ export class DigestAuthenticator {
     this.lookup = options.credentials;
     // opaque carries nothing: derived from the key so that it survives a restart with the same key.
     this.opaque = createHmac('sha256', this.secret).update('pbxgate-opaque').update(this.realmBuf).digest('base64url').slice(0, 22);
+    // RFC 2104: K is hashed first if longer than the block (64 bytes), then zero-padded to the block.
+    const block = Buffer.alloc(64);
+    (this.secret.length > 64 ? hash('sha256', this.secret, 'buffer') : this.secret).copy(block);
+    const prefix = Buffer.concat([block.map((b) => b ^ 0x36), NONCE_DOMAIN, this.realmBuf]);
+    this.macInner = Buffer.alloc(prefix.length + 16);
+    prefix.copy(this.macInner);
+    this.macOuter = Buffer.alloc(64 + 32);
+    Buffer.from(block.map((b) => b ^ 0x5c)).copy(this.macOuter);
   }
 
   /** A fresh nonce (exposed for tests and for callers building their own challenge). */
   createNonce(): string {
     const buf = Buffer.allocUnsafe(NONCE_BYTES);
     buf.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.clock.monotonic()))), 0);
-    randomBytes(8).copy(buf, 8);
+    if (this.randomOffset + 8 > this.randomPool.length) {
+      randomFillSync(this.randomPool);
+      this.randomOffset = 0;
+    }
+    this.randomPool.copy(buf, 8, this.randomOffset, this.randomOffset + 8);
+    this.randomOffset += 8;
     this.mac(buf).copy(buf, 16, 0, 16);
     return buf.toString('base64url');
   }
@@ -297,8 +321,12 @@ export class DigestAuthenticator {
     return Number(issued);
   }
 
+  /** HMAC-SHA-256(key, NONCE_DOMAIN || realm || buf[0..16]), from the precomputed pads. */
   private mac(buf: Buffer): Buffer {
-    return createHmac('sha256', this.secret).update(NONCE_DOMAIN).update(this.realmBuf).update(buf.subarray(0, 16)).digest();
+    const inner = this.macInner;
+    buf.copy(inner, inner.length - 16, 0, 16);
+    hash('sha256', inner, 'buffer').copy(this.macOuter, 64);
+    return hash('sha256', this.macOuter, 'buffer');
   }
 }
 

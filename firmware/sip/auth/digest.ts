@@ -3,7 +3,7 @@
  * client-side helpers our own UAC uses to answer a challenge (trunk
  * registration). Pure functions over node:crypto.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { parseAuthParams, quote } from './params.ts';
 
 /** Algorithms we compute. The "-sess" variants only on the client side. */
@@ -38,9 +38,8 @@ export function digestHexLength(alg: DigestAlgorithm): number {
 
 /** H(data) as lower-case hex. */
 export function hashHex(alg: DigestAlgorithm, data: string | Buffer): string {
-  return createHash(baseAlgorithm(alg) === 'MD5' ? 'md5' : 'sha256')
-    .update(data)
-    .digest('hex');
+  // One-shot crypto.hash: 2-3x faster than createHash().update().digest() for these short inputs.
+  return hash(baseAlgorithm(alg) === 'MD5' ? 'md5' : 'sha256', data, 'hex');
 }
 
 /** HA1 = H(username ":" realm ":" password), the value a store may keep instead of the password. */

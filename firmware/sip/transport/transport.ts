@@ -84,6 +84,8 @@ function stripBrackets(host: string): string {
  */
 export class SipTransport {
   private readonly udp: UdpSocket[] = [];
+  /** Whether udp[i] is an IPv6 socket. */
+  private readonly udpV6: boolean[] = [];
   private readonly servers: Server[] = [];
   private readonly connections = new Map<string, Connection>();
   private readonly byRemote = new Map<string, Connection>();
@@ -121,8 +123,10 @@ export class SipTransport {
     for (const address of this.options.listen) {
       if (this.options.udp !== false) {
         const sock = await this.bindUdp(address, port);
-        port = sock.address().port; // a port 0 request binds every listener to the first port chosen
+        const bound = sock.address();
+        port = bound.port; // a port 0 request binds every listener to the first port chosen
         this.udp.push(sock);
+        this.udpV6.push(bound.family === 'IPv6');
       }
       if (this.options.tcp !== false) {
         const server = await this.listenTcp(address, port);
@@ -137,6 +141,7 @@ export class SipTransport {
   async stop(): Promise<void> {
     for (const c of [...this.connections.values()]) this.closeConnection(c);
     await Promise.all(this.servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.udpV6.length = 0;
     await Promise.all(this.udp.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 
@@ -200,8 +205,10 @@ export class SipTransport {
   }
 
   private pickUdp(host: string): UdpSocket | undefined {
-    const v6 = stripBrackets(host).includes(':');
-    return this.udp.find((s) => (s.address().family === 'IPv6') === v6) ?? this.udp[0];
+    const v6 = host.includes(':');
+    // The family of each socket is known from its bind (address() is a getsockname() call per send).
+    const i = this.udpV6.indexOf(v6);
+    return this.udp[i >= 0 ? i : 0];
   }
 
   private bindUdp(address: string, port: number): Promise<UdpSocket> {

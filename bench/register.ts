@@ -1,0 +1,351 @@
+/**
+ * Registrar benchmark: the highest sustained rate of authenticated
+ * REGISTERs (REGISTER, 401, REGISTER with digest, 200) with zero failed
+ * transactions, for pbxgate and, in the same run, for Kamailio 5.6 as the
+ * reference; prints both, their ratio, and pbxgate's CPU and RSS.
+ *
+ *   node_modules/.bin/tsx bench/register.ts [--kamailio-auth pv|db] [--instances 1|2]
+ *       [--only pbxgate|kamailio] [--pbx exe|tsx] [--children N] [--probe-seconds 5]
+ *       [--sustain-seconds 20] [--start-rate 2000]
+ *
+ * Method (same for both targets, same SIPp scenario and injection file):
+ * probes of --probe-seconds at a fixed rate, raised x1.6 while a probe
+ * passes (zero failed calls and an achieved rate >= 95 % of the target),
+ * then a bisection between the last pass and the first failure, then the
+ * best rate confirmed by one --sustain-seconds run (stepping down 10 % at
+ * most 3 times if it fails). See bench/README.md. Exits 0 whatever the ratio; non-zero only if
+ * the bench itself broke.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { REPO, freePort, makePhones, sippUsersCsv, startPbx, type PbxProcess } from '../test/support/pbx-process.ts';
+import { startKamailio, type KamailioAuth, type KamailioProcess } from './support/kamailio.ts';
+import { ResourceMeter, processTree } from './support/procstat.ts';
+import { runSipp, type SippResult } from './support/sipp.ts';
+
+const TARGET_RATIO = 0.5;
+const SCENARIO = join(REPO, 'test/fixtures/sipp/register-digest.xml');
+const EXE = join(REPO, 'out/pbxgate-linux-x64');
+const MAX_RATE = 60_000;
+const MAX_PROBES = 14;
+/** SipService's default cap on live transactions (firmware/pbx/sip-service.ts). */
+const PBX_MAX_TRANSACTIONS = 200_000;
+
+const { values: argv } = parseArgs({
+  options: {
+    'kamailio-auth': { type: 'string', default: 'pv' },
+    instances: { type: 'string', default: '2' },
+    only: { type: 'string' },
+    pbx: { type: 'string' },
+    children: { type: 'string', default: '4' },
+    'probe-seconds': { type: 'string', default: '5' },
+    'sustain-seconds': { type: 'string', default: '20' },
+    'start-rate': { type: 'string', default: '2000' },
+  },
+  strict: true,
+});
+
+const kamailioAuth = argv['kamailio-auth'] as KamailioAuth;
+if (kamailioAuth !== 'pv' && kamailioAuth !== 'db') throw new Error('--kamailio-auth is pv or db');
+const instances = Number(argv.instances);
+if (instances !== 1 && instances !== 2) throw new Error('--instances is 1 or 2');
+const probeSeconds = Number(argv['probe-seconds']);
+const sustainSeconds = Number(argv['sustain-seconds']);
+const startRate = Number(argv['start-rate']);
+const children = Number(argv.children);
+
+interface Target {
+  name: string;
+  port: number;
+  /** Processes whose CPU and RSS are reported. */
+  pids(): readonly number[];
+  /** Before a run of `calls` calls: waits until state left by earlier runs allows it (bounded); returns what it waited for. */
+  settle(calls: number): Promise<string | undefined>;
+  stop(): Promise<void>;
+  describe: string;
+}
+
+interface RampStep {
+  kind: 'probe' | 'sustain';
+  result: SippResult;
+  pass: boolean;
+}
+
+interface RampOutcome {
+  name: string;
+  describe: string;
+  best: number;
+  sustained: SippResult | undefined;
+  steps: RampStep[];
+  cpuPercent: number;
+  rssMb: number;
+  maxRssMb: number;
+  seconds: number;
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function passes(r: SippResult): boolean {
+  return r.error === undefined && r.failed === 0 && r.successful === r.calls && r.achieved >= 0.95 * r.rate;
+}
+
+function line(step: RampStep): string {
+  const r = step.result;
+  const causes = Object.entries(r.causes)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return (
+    `    ${step.kind.padEnd(7)} ${fmt(r.rate).padStart(7)}/s x ${r.seconds}s: ${fmt(r.successful).padStart(7)} ok, ${fmt(r.failed)} failed, ` +
+    `achieved ${fmt(r.achieved)}/s, ${fmt(r.retransmissions)} retrans, sipp cpu ${Math.round(r.sippCpuPercent)}%` +
+    `${causes ? ` [${causes}]` : ''}${r.error ? ` ERROR ${r.error}` : ''} -> ${step.pass ? 'pass' : 'FAIL'}`
+  );
+}
+
+async function ramp(target: Target, csvFiles: string[]): Promise<RampOutcome> {
+  const t0 = performance.now();
+  const steps: RampStep[] = [];
+  console.log(`\n== ${target.name}: ${target.describe}`);
+  const ports = async (): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < csvFiles.length; i++) out.push(await freePort());
+    return out;
+  };
+  const run = async (kind: RampStep['kind'], rate: number, seconds: number): Promise<RampStep> => {
+    const waited = await target.settle(rate * seconds);
+    if (waited) console.log(`    (waited for ${waited})`);
+    const result = await runSipp({ target: `127.0.0.1:${target.port}`, scenario: SCENARIO, csvFiles, localPorts: await ports(), rate, seconds });
+    const step = { kind, result, pass: passes(result) };
+    steps.push(step);
+    console.log(line(step));
+    // Let retransmissions and late answers drain before the next run (longer after an overload).
+    await new Promise((r) => setTimeout(r, step.pass ? 1000 : 3000));
+    return step;
+  };
+
+  // 1. Geometric ramp.
+  let lo = 0;
+  let hi: number | undefined;
+  let rate = startRate;
+  while (steps.length < MAX_PROBES && rate <= MAX_RATE) {
+    const s = await run('probe', rate, probeSeconds);
+    if (s.result.error && s.result.successful === 0) throw new Error(`${target.name}: ${s.result.error}`);
+    if (!s.pass) {
+      hi = rate;
+      break;
+    }
+    lo = rate;
+    rate = Math.round(rate * 1.6);
+  }
+  // 2. Bisection down to ~6 % between the last pass and the first failure.
+  while (hi !== undefined && steps.length < MAX_PROBES && hi / Math.max(lo, 1) > 1.06) {
+    const mid = lo === 0 ? Math.round(hi / 2) : Math.round(Math.sqrt(lo * hi) / 50) * 50;
+    if (mid <= lo || mid >= hi) break;
+    const s = await run('probe', mid, probeSeconds);
+    if (s.pass) lo = mid;
+    else hi = mid;
+  }
+  // 3. Sustained confirmation; step down if it fails.
+  let best = 0;
+  let sustained: SippResult | undefined;
+  let cpu = { cpuPercent: 0, rssKb: 0, maxRssKb: 0 };
+  let candidate = lo;
+  for (let attempt = 0; attempt < 4 && candidate > 0; attempt++) {
+    const waited = await target.settle(candidate * sustainSeconds);
+    if (waited) console.log(`    (waited for ${waited})`);
+    const meter = new ResourceMeter(() => target.pids());
+    meter.start();
+    const result = await runSipp({ target: `127.0.0.1:${target.port}`, scenario: SCENARIO, csvFiles, localPorts: await ports(), rate: candidate, seconds: sustainSeconds });
+    const m = meter.stop();
+    const step = { kind: 'sustain' as const, result, pass: passes(result) };
+    steps.push(step);
+    console.log(line(step));
+    sustained = result;
+    cpu = m;
+    if (step.pass) {
+      best = candidate;
+      break;
+    }
+    candidate = Math.round((candidate * 0.9) / 50) * 50;
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  return {
+    name: target.name,
+    describe: target.describe,
+    best,
+    sustained,
+    steps,
+    cpuPercent: cpu.cpuPercent,
+    rssMb: cpu.rssKb / 1024,
+    maxRssMb: cpu.maxRssKb / 1024,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Newest modification time under a directory (ms), for "is the executable current?". */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  const stack = [dir];
+  for (let guard = 0; stack.length > 0 && guard < 10_000; guard++) {
+    const d = stack.pop()!;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+function choosePbxMode(): { executable?: string; why: string } {
+  const forced = argv.pbx;
+  if (forced === 'tsx') return { why: 'tsx firmware/main.ts (--pbx tsx)' };
+  if (!existsSync(EXE)) {
+    if (forced === 'exe') throw new Error(`${EXE} does not exist (make build)`);
+    return { why: 'tsx firmware/main.ts (no out/pbxgate-linux-x64: run make build to bench what ships)' };
+  }
+  const stale = statSync(EXE).mtimeMs < Math.max(newestMtime(join(REPO, 'firmware')), statSync(join(REPO, 'package.json')).mtimeMs);
+  if (forced === 'exe') return { executable: EXE, why: `out/pbxgate-linux-x64${stale ? ' (OLDER than firmware/: rebuild with make build)' : ''}` };
+  if (stale) return { why: 'tsx firmware/main.ts (out/pbxgate-linux-x64 is older than firmware/: make build, or --pbx exe to bench it anyway)' };
+  return { executable: EXE, why: 'out/pbxgate-linux-x64 (the shipped single executable)' };
+}
+
+async function pbxTarget(phones: ReturnType<typeof makePhones>): Promise<Target> {
+  const mode = choosePbxMode();
+  const pbx: PbxProcess = await startPbx({
+    phones,
+    ...(mode.executable ? { executable: mode.executable } : {}),
+    // The bench runs from 127.0.0.1 only: a ban would end it, and there is nothing wrong to log per request.
+    patch: (c) => {
+      c.system.logLevel = 'warn';
+    },
+    extraArgs: ['--log-level', 'warn'],
+  });
+  const liveTransactions = async (): Promise<number | undefined> => {
+    const text = await pbx.command('sip', 15_000).catch(() => '');
+    const m = /"?server"?\s*[:=]\s*(\d+)/.exec(text);
+    return m?.[1] ? Number(m[1]) : undefined;
+  };
+  return {
+    name: 'pbxgate',
+    port: pbx.sipPort,
+    describe: `${mode.why}, pid ${pbx.pid}, UDP 127.0.0.1:${pbx.sipPort}`,
+    pids: () => (pbx.proc.exitCode === null ? processTree(pbx.pid) : []),
+    async settle(calls) {
+      // The server transaction of an authenticated UDP REGISTER lives 64*T1 = 32 s (Timer J) after
+      // its 200, and pbxgate answers 503 beyond PBX_MAX_TRANSACTIONS live ones. Runs follow each other
+      // without a pause (the earlier runs' transactions are part of the load), unless the ones still
+      // alive plus this run's would pass 80 % of the cap: then wait for them to end (bounded: 40 s).
+      const room = (n: number | undefined): boolean => n === undefined || n + calls <= 0.8 * PBX_MAX_TRANSACTIONS;
+      const first = await liveTransactions();
+      if (room(first)) return undefined;
+      const t0 = Date.now();
+      let n: number | undefined = first;
+      while (!room(n) && Date.now() - t0 < 40_000) {
+        await new Promise((r) => setTimeout(r, 2000));
+        n = await liveTransactions();
+      }
+      return `${fmt(first ?? 0)} live transactions from earlier runs to end (Timer J), ${Math.round((Date.now() - t0) / 1000)} s`;
+    },
+    async stop() {
+      if (pbx.proc.exitCode !== null) throw new Error(`pbxgate exited (${pbx.proc.exitCode}) during the bench:\n${pbx.stderr().slice(-2000)}`);
+      await pbx.stop();
+    },
+  };
+}
+
+async function kamailioTarget(phones: ReturnType<typeof makePhones>): Promise<Target> {
+  const port = await freePort();
+  const k: KamailioProcess = await startKamailio({
+    port,
+    auth: kamailioAuth,
+    users: phones.map((p) => ({ username: p.sip.username, password: p.sip.password })),
+    children,
+    sharedMb: 1024,
+  });
+  return {
+    name: 'kamailio',
+    port,
+    describe: `kamailio 5.6 (${kamailioAuth === 'pv' ? 'pv_www_authenticate, password computed in the script' : 'auth_db over db_text'}, usrloc db_mode 0, sl), children=${children}, -m 1024, pid ${k.pid}, UDP 127.0.0.1:${port}`,
+    pids: () => k.pids(),
+    settle: () => Promise.resolve(undefined),
+    stop: () => k.stop(),
+  };
+}
+
+/** Temp dirs to remove if main() fails half-way. */
+const tmpDirs: string[] = [];
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const phones = makePhones(60, 40);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-register-'));
+  tmpDirs.push(dir);
+  // Disjoint halves of the users for two SIPp instances (a user registers from one instance only).
+  const csvFiles =
+    instances === 1
+      ? [join(dir, 'users.csv')]
+      : [join(dir, 'users-a.csv'), join(dir, 'users-b.csv')];
+  if (instances === 1) writeFileSync(csvFiles[0]!, sippUsersCsv(phones));
+  else {
+    writeFileSync(csvFiles[0]!, sippUsersCsv(phones.filter((_, i) => i % 2 === 0)));
+    writeFileSync(csvFiles[1]!, sippUsersCsv(phones.filter((_, i) => i % 2 === 1)));
+  }
+  const sippVersion = /SIPp v[^\s]+/.exec(spawnSync('sipp', ['-v'], { encoding: 'utf8' }).stdout)?.[0] ?? 'SIPp ?';
+  const kamVersion = /version: (.*)/.exec(execFileSync('kamailio', ['-v'], { encoding: 'utf8' }))?.[1]?.trim() ?? 'kamailio ?';
+  console.log(`bench/register: ${new Date().toISOString()}, node ${process.version}, ${sippVersion}, ${kamVersion}`);
+  console.log(
+    `${phones.length} phones, ${instances} SIPp instance(s) (disjoint users), probes ${probeSeconds} s, sustained ${sustainSeconds} s; ` +
+      `a call = one authenticated registration (REGISTER/401/REGISTER/200); pass = 0 failed calls and >= 95 % of the target rate`,
+  );
+
+  const order = argv.only ? [argv.only] : ['kamailio', 'pbxgate'];
+  const outcomes: RampOutcome[] = [];
+  let broke = false;
+  for (const name of order) {
+    if (name !== 'kamailio' && name !== 'pbxgate') throw new Error('--only is kamailio or pbxgate');
+    const target = name === 'kamailio' ? await kamailioTarget(phones) : await pbxTarget(phones);
+    try {
+      outcomes.push(await ramp(target, csvFiles));
+    } catch (err) {
+      broke = true;
+      console.error(`${name}: ${(err as Error).message}`);
+    } finally {
+      await target.stop().catch((err: unknown) => {
+        broke = true;
+        console.error(String(err));
+      });
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+
+  console.log('\n== Result (max sustained authenticated REGISTERs/s with zero failures over the sustained run)');
+  const header = `${'target'.padEnd(10)} ${'REGISTER/s'.padStart(10)} ${'failures'.padStart(9)} ${'CPU %'.padStart(6)} ${'RSS MB'.padStart(7)} ${'peak RSS'.padStart(8)}  ramp`;
+  console.log(header);
+  for (const o of outcomes) {
+    const s = o.sustained;
+    console.log(
+      `${o.name.padEnd(10)} ${fmt(o.best).padStart(10)} ${String(s ? s.failed : '-').padStart(9)} ${o.cpuPercent.toFixed(0).padStart(6)} ` +
+        `${o.rssMb.toFixed(1).padStart(7)} ${o.maxRssMb.toFixed(1).padStart(8)}  ${o.steps.length} runs, ${Math.round(o.seconds)} s`,
+    );
+  }
+  console.log('(CPU % of one core and RSS of the whole process tree over the sustained run; kamailio: main process + children, RSS counts shared memory once per process)');
+  const pbx = outcomes.find((o) => o.name === 'pbxgate');
+  const kam = outcomes.find((o) => o.name === 'kamailio');
+  if (pbx && kam && kam.best > 0) {
+    const ratio = pbx.best / kam.best;
+    console.log(`\nratio pbxgate/kamailio = ${ratio.toFixed(2)} (target >= ${TARGET_RATIO}, aim 1.0): ${ratio >= TARGET_RATIO ? 'PASS' : 'FAIL'}`);
+  }
+  console.log(`bench duration ${Math.round((performance.now() - started) / 1000)} s`);
+  if (broke) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+  console.error(err);
+  process.exitCode = 1;
+});
