@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import { LOG_LEVELS, type LogRegistry, type LogLevel } from '../core/logger.ts';
 import type { ServiceStatus } from '../core/service.ts';
 import type { ConfigStore } from '../config/store.ts';
+import type { CallJournal } from '../config/journal.ts';
 import { generateDevicePassword as generate } from '../config/defaults.ts';
 import type { Board } from '../hal/board.ts';
 import { BUTTON_ROLES, LED_ROLES, type ButtonRole, type LedRole } from '../hal/definition.ts';
@@ -21,6 +22,7 @@ export interface SystemDeps {
   startedAt: number; // monotonic ms
   board: Board;
   config: ConfigStore;
+  journal: CallJournal;
   logs: LogRegistry;
   services(): ServiceStatus[];
   statusSections(): StatusSection[];
@@ -169,6 +171,30 @@ export function registerSystemCommands(registry: CommandRegistry, deps: SystemDe
         return { rebooting: true };
       },
       format: () => 'rebooting...',
+    }),
+    defineCommand({
+      name: 'journal',
+      summary: 'recent calls (kept in RAM, 20 per phone, LOG-2): journal [internal number] [missed|answered|emitted]',
+      positional: ['phone', 'kind'],
+      args: z.strictObject({ phone: z.string().regex(/^\d{3}$/).optional(), kind: z.enum(['missed', 'answered', 'emitted']).optional() }),
+      roles: techOrAdmin,
+      run: ({ phone, kind }) => {
+        let mac: string | undefined;
+        if (phone !== undefined) {
+          mac = deps.config.get().phones.find((p) => p.internalNumber === phone)?.mac;
+          if (mac === undefined) fail('E_NOT_FOUND', `no phone ${phone}`);
+        }
+        return deps.journal.query({ ...(mac !== undefined ? { phone: mac } : {}), ...(kind !== undefined ? { kind } : {}) });
+      },
+      format: (rows) =>
+        rows.length === 0
+          ? 'no calls in the journal'
+          : rows
+              .map(
+                (e) =>
+                  `${new Date(e.startedAt).toISOString().slice(0, 19).replace('T', ' ')}  ${e.from} -> ${e.to}  ${e.outcome}${e.answeredBy ? ` by ${e.answeredBy}` : ''}  ${e.durationSeconds}s`,
+              )
+              .join('\n'),
     }),
     defineCommand({
       name: 'log level',

@@ -120,6 +120,7 @@ export class Runtime {
       startedAt: this.startedAt,
       board: options.board,
       config: this.config,
+      journal: this.journal,
       logs: options.logs,
       services: () => this.supervisor.status(),
       statusSections: () => this.statusSections,

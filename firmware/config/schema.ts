@@ -255,6 +255,8 @@ export const configSchema = z
           })
           .prefault({}),
         nonceLifetimeSeconds: z.int().min(10).max(3600).default(300),
+        /** An unanswered internal call is given up after this long (480 to the caller). */
+        ringTimeoutSeconds: z.int().min(5).max(600).default(60),
         // MD5 only by default: libre 1.x (baresip) rejects a 401 carrying any non-MD5 challenge and
         // SIPp 3.6.1 answers only the first one; SHA-256 is opt-in (docs/sip-registrar.md).
         digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['MD5']),

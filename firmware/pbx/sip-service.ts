@@ -6,7 +6,7 @@ import type { Service, ServiceContext } from '../core/service.ts';
 import type { Config, ConfigStore } from '../config/index.ts';
 import type { BoardDefinition } from '../hal/index.ts';
 import { defineCommand, fail, noArgs, type CommandRegistry, type StatusSection } from '../api/index.ts';
-import { createResponse, newTag, topVia, type SipMessage, type SipRequest } from '../sip/message/index.ts';
+import { createResponse, newTag, serialize, topVia, type SipMessage, type SipRequest, type Via } from '../sip/message/index.ts';
 import { SipTransport, type Endpoint } from '../sip/transport/index.ts';
 import {
   TransactionLayer,
@@ -18,12 +18,17 @@ import {
 import { DigestAuthenticator, type VerifyResult } from '../sip/auth/index.ts';
 import { Registrar } from './registrar/registrar.ts';
 import { BanList } from './registrar/ban-list.ts';
+import { ReplyCache } from './registrar/reply-cache.ts';
 import type { PbxEvents } from './events.ts';
 import { formatUptime } from '../api/index.ts';
+import type { CallJournal } from '../config/index.ts';
+import type { MediaEngine } from '../media/types.ts';
+import { CallManager } from './calls/call-manager.ts';
+import type { SdpPort } from './calls/sdp-port.ts';
 
 /** Methods a phone must authenticate for (RFC 3261 §22); the rest are answered without credentials. */
 const AUTHENTICATED_METHODS = new Set(['REGISTER', 'INVITE', 'SUBSCRIBE', 'PUBLISH', 'MESSAGE', 'REFER', 'NOTIFY', 'INFO', 'UPDATE']);
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO';
 /** Auth results that count towards a ban (a missing header or a stale nonce do not: phones do that normally). */
 const FAILURES: ReadonlySet<VerifyResult> = new Set(['bad-credentials', 'unknown-user', 'replay', 'malformed']);
 
@@ -37,6 +42,10 @@ export interface SipServiceDeps {
   addStatusSection(s: StatusSection): void;
   /** Live transactions allowed (503 beyond); a registrar benchmark needs many. */
   maxTransactions?: number;
+  /** Media relay for calls (built in main.ts: it binds sockets). */
+  media?: MediaEngine;
+  sdp?: SdpPort;
+  journal?: CallJournal;
 }
 
 export interface SipCounters {
@@ -60,10 +69,13 @@ export class SipService implements Service, TransactionUser {
   private layer: TransactionLayer | undefined;
   private auth: DigestAuthenticator | undefined;
   registrar: Registrar | undefined;
+  calls: CallManager | undefined;
   readonly bans: BanList;
   private readonly authedUser = new WeakMap<SipRequest, string>();
   private readonly statelessTag = newTag();
   private unsubscribeConfig: (() => void) | undefined;
+  /** Answers to authenticated REGISTERs over UDP, by transaction key (see registerStateless). */
+  private registerReplies: ReplyCache | undefined;
   readonly counters: SipCounters = { challenged: 0, authFailures: 0, droppedBanned: 0, requests: 0 };
 
   constructor(private readonly deps: SipServiceDeps) {
@@ -120,9 +132,32 @@ export class SipService implements Service, TransactionUser {
       timers: { t1: cfg.sip.timers.t1, t2: cfg.sip.timers.t2, t4: cfg.sip.timers.t4 },
       maxTransactions: this.deps.maxTransactions ?? 200_000,
     });
+    // Kept as long as a server transaction would be (Timer J = 64*T1), as many as transactions allowed.
+    this.registerReplies = new ReplyCache(64 * this.layer.timers.t1, this.deps.maxTransactions ?? 200_000);
     await transport.start();
     this.transport = transport;
     registrar.start();
+    const layer = this.layer;
+    const { media, sdp, journal } = this.deps;
+    if (media && sdp && journal) {
+      this.calls = new CallManager({
+        clock: this.deps.clock,
+        log: this.deps.log.child({ part: 'calls' }),
+        media,
+        sdp,
+        journal,
+        config: () => this.deps.config.get(),
+        contactsOf: (mac) => registrar.contactsOf(mac),
+        sip: {
+          sendRequest: (req, dest, user) => layer.sendRequest(req, dest, user) !== undefined,
+          sendStateless: (msg, dest) => void layer.sendStateless(msg, dest),
+          findInviteForCancel: (cancel) => layer.findInviteServerTransactionForCancel(cancel),
+          advertise: { host: this.deps.board.network.advertise, port: transport.port },
+          t1: layer.timers.t1,
+          t2: layer.timers.t2,
+        },
+      });
+    }
     this.unsubscribeConfig = this.deps.config.onChange((changed, config) => {
       if (changed.includes('phones') || changed.includes('sip')) registrar.reconfigure(config);
       if (changed.includes('sip')) this.applyBanPolicy(config);
@@ -134,8 +169,11 @@ export class SipService implements Service, TransactionUser {
   async stop(): Promise<void> {
     this.unsubscribeConfig?.();
     this.unsubscribeConfig = undefined;
+    this.calls?.shutdown();
+    this.calls = undefined;
     this.registrar?.stop();
     this.layer?.stop();
+    this.registerReplies?.clear();
     await this.transport?.stop();
     this.transport = undefined;
     this.layer = undefined;
@@ -157,11 +195,55 @@ export class SipService implements Service, TransactionUser {
     }
     if (msg.kind === 'request') {
       this.counters.requests++;
-      if (AUTHENTICATED_METHODS.has(msg.method) && !layer.findServerTransaction(msg)) {
+      if (msg.method === 'REGISTER' && source.transport === 'UDP' && this.registerStateless(msg, source, now)) return;
+      // In-dialog requests (To tag) are matched against dialogs with unguessable tags and not challenged.
+      if (AUTHENTICATED_METHODS.has(msg.method) && !hasToTag(msg) && !layer.findServerTransaction(msg)) {
         if (!this.authenticate(msg, source, now)) return;
       }
     }
     layer.receive(msg, source);
+  }
+
+  /**
+   * A REGISTER over UDP is handled as a stateless UAS (RFC 3261 §8.2.7), the
+   * way registrars usually are (Kamailio's registrar answers with sl): no
+   * server transaction, whose parsed request and response and timer would
+   * stay in memory for 32 s (Timer J) per registration. The answer is kept
+   * as bytes in a ReplyCache for that time instead, under the transaction
+   * key of §17.2.3 (branch + sent-by; the method is REGISTER), and a
+   * retransmission gets it again without being authenticated again (its
+   * nonce-count would look like a replay). Returns false for a request
+   * without an RFC 3261 branch (RFC 2543 peer): the transaction layer
+   * matches those.
+   */
+  private registerStateless(req: SipRequest, source: Endpoint, now: number): boolean {
+    const cache = this.registerReplies;
+    const transport = this.transport;
+    const registrar = this.registrar;
+    const via = topVia(req.headers);
+    const branch = via?.params.get('branch');
+    if (!cache || !transport || !registrar || !via || !branch || !branch.startsWith('z9hG4bK')) return false;
+    const key = branch + '\u0000' + sentBy(via);
+    const destination = responseDestination(via, source);
+    const previous = cache.get(key, now);
+    if (previous) {
+      transport.sendRaw(previous, destination);
+      return true;
+    }
+    if (!this.authenticate(req, source, now)) return true; // challenged (or dropped: banned)
+    const user = this.authedUser.get(req);
+    if (user === undefined) return true;
+    registrar.handleRegister({
+      request: req,
+      authUser: user,
+      source,
+      respond: (status, reason, headers = []) => {
+        const data = serialize(createResponse(req, status, reason, headers, undefined, { toTag: this.statelessTag }));
+        cache.set(key, data, now);
+        transport.sendRaw(data, destination);
+      },
+    });
+    return true;
   }
 
   /** Verifies the digest; on failure answers 401 statelessly and counts towards a ban. */
@@ -225,11 +307,22 @@ export class SipService implements Service, TransactionUser {
         ]);
         return;
       case 'CANCEL':
-        // §9.2: no INVITE server transaction here matches it (calls land with the call-control issue).
-        respond(481, 'Call/Transaction Does Not Exist');
+        if (this.calls) this.calls.cancel(request, tx);
+        else respond(481, 'Call/Transaction Does Not Exist');
+        return;
+      case 'INVITE':
+        if (!hasToTag(request)) {
+          const user = this.authedUser.get(request);
+          if (!this.calls || user === undefined) respond(503, 'Service Unavailable');
+          else this.calls.newInvite(request, tx, source, user);
+          return;
+        }
+        if (!this.calls?.inDialog(request, tx)) respond(481, 'Call/Transaction Does Not Exist');
         return;
       case 'BYE':
-        respond(481, 'Call/Transaction Does Not Exist');
+      case 'UPDATE':
+      case 'INFO':
+        if (!this.calls?.inDialog(request, tx)) respond(481, 'Call/Transaction Does Not Exist');
         return;
       default:
         // §8.2.1: a method we do not handle (yet) gets 501 with our Allow list.
@@ -237,11 +330,12 @@ export class SipService implements Service, TransactionUser {
     }
   }
 
-  onAck(): void {
-    // ACKs for 2xx belong to dialogs; none exist before call control lands.
+  onAck(ack: SipRequest): void {
+    // ACKs for 2xx belong to dialogs (§13.2.2.4).
+    this.calls?.ack(ack);
   }
   onStrayResponse(): void {
-    // We send no requests yet: a stray response is dropped (§18.1.2).
+    // A response matching no client transaction: a B2BUA drops it (§18.1.2).
   }
   onServerTimeout(tx: ServerTransactionHandle): void {
     this.deps.log.debug({ method: tx.request.method }, 'server transaction timed out');
@@ -310,6 +404,25 @@ export class SipService implements Service, TransactionUser {
         format: (x) => `${x.address}: ban lifted`,
       }),
       defineCommand({
+        name: 'calls',
+        summary: 'calls in progress: legs, state, codec, media statistics',
+        args: noArgs,
+        roles: ['technician', 'admin'],
+        run: () => this.calls?.activeCalls() ?? [],
+        format: (calls) =>
+          calls.length === 0
+            ? 'no calls in progress'
+            : calls
+                .map((c) => {
+                  const head = `${c.id}  ${c.caller.number} -> ${c.callee.number}  ${c.state}${c.codec ? `  ${c.codec}` : ''}`;
+                  if (!c.media) return head;
+                  const leg = (name: string, m: NonNullable<typeof c.media>['a']): string =>
+                    `     leg ${name}: rx ${m.packetsReceived} tx ${m.packetsSent} lost ${m.packetsLost} jitter ${m.jitterMs.toFixed(1)} ms${m.dtmfReceived ? ` dtmf ${m.dtmfReceived}` : ''}`;
+                  return [head, leg('a', c.media.a), leg('b', c.media.b)].join('\n');
+                })
+                .join('\n'),
+      }),
+      defineCommand({
         name: 'sip',
         summary: 'SIP transport and transaction counters',
         args: noArgs,
@@ -318,9 +431,21 @@ export class SipService implements Service, TransactionUser {
           port: this.transport?.port ?? null,
           transport: this.transport?.stats ?? null,
           transactions: this.layer?.stats() ?? null,
+          registerReplies: this.registerReplies?.size ?? 0,
+          calls: this.calls?.count() ?? 0,
           ...this.counters,
         }),
       }),
     );
   }
+}
+
+function hasToTag(req: SipRequest): boolean {
+  const to = req.headers.get('to');
+  return to !== undefined && /;\s*tag\s*=/i.test(to);
+}
+
+/** sent-by (host[:port]) of a Via, host case-insensitive, as the transaction layer matches it (§17.2.3). */
+function sentBy(via: Via): string {
+  return via.port === undefined ? via.host.toLowerCase() : via.host.toLowerCase() + ':' + via.port;
 }

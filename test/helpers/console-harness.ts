@@ -1,7 +1,7 @@
 import type { ExecutionContext } from 'ava';
 import { FakeClock } from '../../firmware/core/clock.ts';
 import type { ServiceStatus } from '../../firmware/core/service.ts';
-import { ConfigStore } from '../../firmware/config/index.ts';
+import { CallJournal, ConfigStore } from '../../firmware/config/index.ts';
 import { loadBoardDefinition, MemorySerialLine, SimBoard } from '../../firmware/hal/index.ts';
 import { CommandRegistry, registerSystemCommands } from '../../firmware/api/index.ts';
 import { TechnicianConsole, type ConsoleOptions } from '../../firmware/console/index.ts';
@@ -22,6 +22,7 @@ export function consoleHarness(t: ExecutionContext, options: ConsoleOptions = { 
   const config = new ConfigStore(tmpDir(t, 'console'), clock, logs.get('config'));
   config.load();
   const registry = new CommandRegistry();
+  const journal = new CallJournal();
   const calls = { reboot: 0, afterFactoryReset: 0 };
   const services: ServiceStatus[] = [
     { name: 'config', state: 'running', restarts: 0 },
@@ -33,6 +34,7 @@ export function consoleHarness(t: ExecutionContext, options: ConsoleOptions = { 
     startedAt: 0,
     board,
     config,
+    journal,
     logs,
     services: () => services,
     statusSections: () => [{ name: 'phones', render: () => '0 registered' }],
@@ -61,6 +63,7 @@ export function consoleHarness(t: ExecutionContext, options: ConsoleOptions = { 
     clock,
     board,
     config,
+    journal,
     registry,
     calls,
     console: cons,

@@ -1,6 +1,7 @@
 // Console transcripts (GW-5): lines typed on the technician console, and the
 // exact text that comes back, prompt included.
 import test from 'ava';
+import { makePhones } from '../support/pbx-process.ts';
 import { MAX_LINE, splitWords } from '../../firmware/console/index.ts';
 import { consoleHarness, PROMPT } from '../helpers/console-harness.ts';
 
@@ -11,6 +12,7 @@ const HELP = [
   'config show <path>             show the configuration, or one part of it (e.g. sip.registrar)',
   'factory-reset                  put the configuration back to factory defaults (new admin password)',
   'help                           list the commands',
+  'journal <phone> <kind>         recent calls (kept in RAM, 20 per phone, LOG-2): journal [internal number] [missed|answered|emitted]',
   'led <role> <state>             show the LEDs, or set one on the simulated board (led <role> on|off)',
   'log level <level> <namespace>  show or set the log level (fatal|error|warn|info|debug|trace|silent), of all or of one namespace',
   'reboot                         restart the gateway cleanly',
@@ -256,4 +258,23 @@ test('splitWords: quotes, escapes, tabs', (t) => {
   t.deepEqual(splitWords('a\\ b \\"c'), { ok: true, words: ['a b', '"c'] });
   t.deepEqual(splitWords('""'), { ok: true, words: [''] });
   t.deepEqual(splitWords('"open'), { ok: false, error: 'unterminated quote' });
+});
+
+test('LOG-1, LOG-2 transcript: journal lists the calls kept in RAM, by phone and kind', async (t) => {
+  const c = consoleHarness(t);
+  t.is(await c.type('journal\n'), `no calls in the journal\n${PROMPT}`);
+  const r = c.config.update((cfg) => {
+    cfg.phones.push(...makePhones(2, 0));
+  });
+  t.true(r.ok);
+  const [a, b] = c.config.get().phones;
+  c.journal.add({ startedAt: Date.UTC(2026, 0, 5, 9, 0, 0), durationSeconds: 42, from: '601', to: '602', answeredBy: '602', direction: 'internal', outcome: 'answered', phones: [a!.mac, b!.mac], callerPhone: a!.mac });
+  c.journal.add({ startedAt: Date.UTC(2026, 0, 5, 9, 5, 0), durationSeconds: 0, from: '602', to: '601', direction: 'internal', outcome: 'missed', phones: [a!.mac, b!.mac], callerPhone: b!.mac });
+  t.is(
+    await c.type('journal\n'),
+    `2026-01-05 09:05:00  602 -> 601  missed  0s\n2026-01-05 09:00:00  601 -> 602  answered by 602  42s\n${PROMPT}`,
+  );
+  t.is(await c.type('journal 601 emitted\n'), `2026-01-05 09:00:00  601 -> 602  answered by 602  42s\n${PROMPT}`);
+  t.is(await c.type('journal 601 missed\n'), `2026-01-05 09:05:00  602 -> 601  missed  0s\n${PROMPT}`);
+  t.regex(await c.type('journal 699\n'), /^error E_NOT_FOUND: no phone 699/);
 });

@@ -1,0 +1,793 @@
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Config, Phone, CallJournal } from '../../config/index.ts';
+import type { MediaEngine, PayloadFormat, RelayCall, LegId } from '../../media/types.ts';
+import {
+  createRequest,
+  createResponse,
+  getCSeq,
+  getTo,
+  getTag,
+  isSipUri,
+  newBranch,
+  newCallId,
+  newTag,
+  parseUri,
+  type SipRequest,
+  type SipResponse,
+} from '../../sip/message/index.ts';
+import type {
+  ClientTransactionUser,
+  Destination,
+  ServerTransactionHandle,
+  TransactionView,
+} from '../../sip/transaction/index.ts';
+import {
+  Dialog,
+  DialogStore,
+  InviteClientDialogs,
+  createCancel,
+  createUasDialog,
+  recordRouteHeaders,
+  type ViaSentBy,
+} from '../../sip/dialog/index.ts';
+import type { Binding } from '../registrar/bindings.ts';
+import type { LocalSession, ParsedSdp, SdpPort } from './sdp-port.ts';
+import type { CallEndReason, CallSnapshot, CallState } from './types.ts';
+
+/** What the B2BUA needs from the SIP service below it. */
+export interface SipSender {
+  /** Sends a request in a new client transaction; false when it could not be created. */
+  sendRequest(request: SipRequest, destination: Destination, user: ClientTransactionUser): boolean;
+  /** Sends a message outside any transaction (ACK for 2xx). */
+  sendStateless(message: SipRequest | SipResponse, destination: Destination): void;
+  /** The INVITE server transaction a CANCEL targets (§9.2), if any. */
+  findInviteForCancel(cancel: SipRequest): ServerTransactionHandle | undefined;
+  /** Host and port written in our Via and Contact. */
+  readonly advertise: { host: string; port: number };
+  readonly t1: number;
+  readonly t2: number;
+}
+
+export interface CallManagerDeps {
+  clock: Clock;
+  log: Logger;
+  sip: SipSender;
+  media: MediaEngine;
+  sdp: SdpPort;
+  journal: CallJournal;
+  config(): Readonly<Config>;
+  /** Live contacts of a phone (registrar). */
+  contactsOf(mac: string): Binding[];
+}
+
+/** Codecs we relay (no transcoding: both legs must share one), in our order of preference. */
+export const SUPPORTED_FORMATS: readonly PayloadFormat[] = [
+  { payloadType: 8, encoding: 'PCMA', clockRate: 8000 },
+  { payloadType: 0, encoding: 'PCMU', clockRate: 8000 },
+  { payloadType: 18, encoding: 'G729', clockRate: 8000 },
+  { payloadType: 101, encoding: 'telephone-event', clockRate: 8000 },
+];
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO';
+
+interface ALeg {
+  invite: SipRequest;
+  tx: ServerTransactionHandle;
+  source: Destination;
+  phone: Phone;
+  toTag: string;
+  dialog?: Dialog;
+  offer: ParsedSdp;
+  session: LocalSession;
+  /** Our last SDP towards A (re-sent on session refreshes). */
+  lastSdp?: Buffer;
+  final?: SipResponse;
+}
+
+interface BLeg {
+  index: number;
+  binding: Binding;
+  invite: SipRequest;
+  destination: Destination;
+  dialogs: InviteClientDialogs;
+  dialog?: Dialog;
+  state: 'calling' | 'proceeding' | 'answered' | 'failed' | 'cancelled';
+  finalStatus?: number;
+  ack?: { request: SipRequest; destination: Destination };
+  cancelSent: boolean;
+}
+
+/** A re-INVITE relayed from one leg to the other (hold, resume, new media). */
+interface PendingReinvite {
+  from: LegId;
+  request: SipRequest;
+  tx: ServerTransactionHandle;
+  offer: ParsedSdp;
+}
+
+let callCounter = 0;
+
+/**
+ * One call between two phones through the B2BUA: the A leg (the caller's
+ * INVITE, answered by us) and one B leg per registered contact of the
+ * callee (forking: the first 2xx wins, the others are CANCELed). Media is
+ * anchored on a RelayCall; SDP is terminated on both legs.
+ */
+class Call {
+  readonly id = `c${++callCounter}`;
+  state: CallState = 'routing';
+  readonly startedAt: number;
+  answeredAt?: number;
+  private answeredMono?: number;
+  bLegs: BLeg[] = [];
+  winner?: BLeg;
+  relay?: RelayCall;
+  bSession: LocalSession;
+  bLastSdp?: Buffer;
+  formats: PayloadFormat[] = [];
+  ringTimer?: TimerHandle;
+  okTimer?: TimerHandle;
+  pending?: PendingReinvite;
+  ended = false;
+
+  constructor(
+    private readonly m: CallManager,
+    readonly a: ALeg,
+    readonly dialled: string,
+    readonly callee: Phone,
+  ) {
+    this.startedAt = m.deps.clock.now();
+    this.bSession = { sessionId: String(Date.now() % 1e9), version: 1, address: m.deps.sip.advertise.host };
+  }
+
+  get log(): Logger {
+    return this.m.deps.log;
+  }
+
+  snapshot(): CallSnapshot {
+    const s: CallSnapshot = {
+      id: this.id,
+      state: this.state,
+      caller: { number: this.a.phone.internalNumber, phone: this.a.phone.mac },
+      callee: { number: this.dialled, phone: this.callee.mac },
+      startedAt: this.startedAt,
+    };
+    if (this.answeredAt !== undefined) s.answeredAt = this.answeredAt;
+    const codec = this.formats.find((f) => f.encoding !== 'telephone-event');
+    if (codec) s.codec = codec.encoding;
+    if (this.relay) s.media = { a: this.relay.stats('a'), b: this.relay.stats('b') };
+    return s;
+  }
+
+  // --- A leg ---
+
+  respondA(status: number, reason?: string, body?: Buffer, extra: Array<[string, string]> = []): SipResponse {
+    const headers: Array<[string, string]> = [...extra];
+    if (status > 100 && status < 300) {
+      headers.push(...recordRouteHeaders(this.a.invite), ['Contact', this.m.contact(this.a.source.transport)], ['Allow', ALLOW]);
+    }
+    if (body) headers.push(['Content-Type', 'application/sdp']);
+    const res = createResponse(this.a.invite, status, reason, headers, body, { toTag: this.a.toTag });
+    if (status > 100 && !this.a.dialog && status < 300) {
+      const created = createUasDialog(this.a.invite, res, { via: this.m.viaFor, transport: this.a.source.transport });
+      if (created.ok) {
+        this.a.dialog = created.dialog;
+        this.m.dialogs.add(created.dialog);
+        this.m.owner.set(created.dialog.key, { call: this, leg: 'a' });
+      }
+    }
+    this.a.dialog?.responseSent(res);
+    this.a.tx.respond(res);
+    if (status >= 200) this.a.final = res;
+    return res;
+  }
+
+  /** §13.3.1.4: the TU retransmits its 2xx until the ACK comes; after 64*T1 it gives up with BYE. */
+  armOkRetransmission(res: SipResponse): void {
+    const { t1, t2 } = this.m.deps.sip;
+    if (this.a.source.transport.toUpperCase() !== 'UDP') {
+      this.okTimer = this.m.deps.clock.setTimeout(() => this.onNoAck(), 64 * t1);
+      return;
+    }
+    let interval = t1;
+    let elapsed = 0;
+    const tick = (): void => {
+      elapsed += interval;
+      if (elapsed >= 64 * t1) {
+        this.onNoAck();
+        return;
+      }
+      this.a.tx.respond(res);
+      interval = Math.min(interval * 2, t2);
+      this.okTimer = this.m.deps.clock.setTimeout(tick, interval);
+    };
+    this.okTimer = this.m.deps.clock.setTimeout(tick, interval);
+  }
+
+  onAckFromA(): void {
+    this.okTimer?.cancel();
+    this.okTimer = undefined;
+  }
+
+  private onNoAck(): void {
+    this.okTimer = undefined;
+    this.log.warn({ call: this.id }, 'no ACK for our 2xx: ending the call');
+    this.sendBye('a');
+    this.sendBye('b');
+    this.end('no-ack');
+  }
+
+  // --- B legs ---
+
+  async start(): Promise<void> {
+    const contacts = this.m.deps.contactsOf(this.callee.mac);
+    if (contacts.length === 0) {
+      this.reject(480, 'Temporarily Unavailable', 'unavailable');
+      return;
+    }
+    const offered = this.a.offer.remote.formats;
+    const formats = offered.filter((f) => SUPPORTED_FORMATS.some((s) => s.encoding === f.encoding));
+    if (!formats.some((f) => f.encoding !== 'telephone-event')) {
+      this.reject(488, 'Not Acceptable Here', 'rejected');
+      return;
+    }
+    try {
+      this.relay = await this.m.deps.media.createRelayCall();
+    } catch (err) {
+      this.log.error({ call: this.id, err: (err as Error).message }, 'no media ports for the call');
+      this.reject(503, 'Service Unavailable', 'error');
+      return;
+    }
+    if (this.ended) {
+      this.relay.close();
+      return;
+    }
+    this.relay.setRemote('a', this.a.offer.remote);
+    const body = this.m.deps.sdp.offer(this.bSession, this.relay.local('b'), formats, this.a.offer.remote.direction, this.a.offer.remote.ptimeMs);
+    this.bLastSdp = body;
+    contacts.forEach((binding, index) => this.inviteContact(binding, index, body));
+    if (this.bLegs.length === 0) {
+      this.reject(480, 'Temporarily Unavailable', 'unavailable');
+      return;
+    }
+    const ringSeconds = this.m.deps.config().sip.ringTimeoutSeconds;
+    this.ringTimer = this.m.deps.clock.setTimeout(() => this.onRingTimeout(), ringSeconds * 1000);
+  }
+
+  private inviteContact(binding: Binding, index: number, body: Buffer): void {
+    const adv = this.m.deps.sip.advertise;
+    const destination: Destination = { ...binding.source };
+    const transport = destination.transport.toUpperCase();
+    const caller = this.a.phone;
+    const display = `${caller.firstName} ${caller.lastName}`.trim() || caller.internalNumber;
+    const invite = createRequest({
+      method: 'INVITE',
+      uri: binding.contact,
+      headers: [
+        ['Via', `SIP/2.0/${transport} ${adv.host}:${adv.port};branch=${newBranch()};rport`],
+        ['Max-Forwards', '70'],
+        ['From', `"${display.replace(/["\\]/g, '')}" <sip:${caller.internalNumber}@${adv.host}>;tag=${newTag()}`],
+        ['To', `<sip:${this.dialled}@${adv.host}>`],
+        ['Call-ID', newCallId()],
+        ['CSeq', '1 INVITE'],
+        ['Contact', this.m.contact(transport)],
+        ['Allow', ALLOW],
+        ['Supported', 'replaces'],
+        ['User-Agent', 'pbxgate'],
+        ['Content-Type', 'application/sdp'],
+      ],
+      body,
+    });
+    const leg: BLeg = {
+      index,
+      binding,
+      invite,
+      destination,
+      dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
+      state: 'calling',
+      cancelSent: false,
+    };
+    const user: ClientTransactionUser = {
+      onResponse: (res) => this.onBResponse(leg, res),
+      onTimeout: () => this.onBFailure(leg, 408),
+      onTransportError: () => this.onBFailure(leg, 503),
+    };
+    if (this.m.deps.sip.sendRequest(invite, destination, user)) this.bLegs.push(leg);
+  }
+
+  private onBResponse(leg: BLeg, res: SipResponse): void {
+    const outcome = leg.dialogs.receiveResponse(res);
+    if (outcome.kind === 'early' || outcome.kind === 'confirmed' || outcome.kind === 'additional') {
+      this.m.owner.set(outcome.dialog.key, { call: this, leg: 'b' });
+    }
+    if (res.status < 200) {
+      if (res.status === 100 || this.ended) return;
+      leg.state = 'proceeding';
+      if (this.winner || this.a.final) return;
+      this.relayProvisional(leg, res);
+      return;
+    }
+    if (res.status < 300) {
+      this.onB2xx(leg, res, outcome.kind === 'retransmission');
+      return;
+    }
+    this.onBFailure(leg, res.status);
+  }
+
+  /** 180 → 180 to A; 183 with SDP → early media: B's answer applied, our answer to A. */
+  private relayProvisional(leg: BLeg, res: SipResponse): void {
+    if (res.body.length > 0 && this.relay) {
+      const parsed = this.m.deps.sdp.read(res.body);
+      if (parsed.ok) {
+        this.relay.setRemote('b', parsed.sdp.remote);
+        const answer = this.answerA(parsed.sdp.remote.formats);
+        if (answer) {
+          this.state = 'early-media';
+          this.respondA(183, 'Session Progress', answer);
+          return;
+        }
+      }
+    }
+    if (this.state === 'routing') this.state = 'ringing';
+    if (this.state === 'ringing') this.respondA(180, 'Ringing');
+  }
+
+  /** Our answer to A's offer, restricted to what B chose (one codec on both legs, no transcoding). */
+  private answerA(bFormats: readonly PayloadFormat[]): Buffer | undefined {
+    if (!this.relay) return undefined;
+    const supported = SUPPORTED_FORMATS.filter((s) => bFormats.some((f) => f.encoding === s.encoding));
+    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), supported);
+    if (!r.ok) return undefined;
+    this.formats = r.formats;
+    this.a.lastSdp = r.body;
+    return r.body;
+  }
+
+  private onB2xx(leg: BLeg, res: SipResponse, retransmission: boolean): void {
+    const dialog = leg.dialogs.confirmed && leg.dialogs.confirmed.id.remoteTag === getTag(getTo(res.headers)) ? leg.dialogs.confirmed : leg.dialogs.dialogs().find((d) => d.id.remoteTag === getTag(getTo(res.headers)));
+    if (!dialog) return;
+    // §13.2.2.4: every 2xx is ACKed, the same ACK again for a retransmission.
+    if (!leg.ack || !retransmission) leg.ack = dialog.createAck(leg.invite);
+    this.m.deps.sip.sendStateless(leg.ack.request, leg.ack.destination);
+    if (retransmission) return;
+    if (this.winner || this.ended || this.a.final) {
+      // A 2xx from a fork we no longer want (another answered, or the caller hung up): end it (§13.2.2.4).
+      this.sendByeOn(dialog);
+      return;
+    }
+    this.winner = leg;
+    leg.state = 'answered';
+    leg.dialog = dialog;
+    this.ringTimer?.cancel();
+    for (const other of this.bLegs) if (other !== leg) this.cancelLeg(other);
+    const parsed = res.body.length > 0 ? this.m.deps.sdp.read(res.body) : undefined;
+    if (!parsed || !parsed.ok || !this.relay) {
+      this.log.warn({ call: this.id }, 'callee answered without usable SDP');
+      this.sendByeOn(dialog);
+      this.reject(488, 'Not Acceptable Here', 'rejected');
+      return;
+    }
+    this.relay.setRemote('b', parsed.sdp.remote);
+    const answer = this.a.lastSdp && this.state === 'early-media' ? this.a.lastSdp : this.answerA(parsed.sdp.remote.formats);
+    if (!answer) {
+      this.sendByeOn(dialog);
+      this.reject(488, 'Not Acceptable Here', 'rejected');
+      return;
+    }
+    this.state = 'answered';
+    this.answeredAt = this.m.deps.clock.now();
+    this.answeredMono = this.m.deps.clock.monotonic();
+    const ok = this.respondA(200, 'OK', answer);
+    this.armOkRetransmission(ok);
+    this.log.info({ call: this.id, caller: this.a.phone.internalNumber, callee: this.dialled, codec: this.snapshot().codec }, 'call answered');
+  }
+
+  private onBFailure(leg: BLeg, status: number): void {
+    if (leg.state === 'failed' || leg.state === 'cancelled' || leg.state === 'answered') {
+      if (leg.state !== 'answered') leg.finalStatus ??= status;
+      return;
+    }
+    leg.state = leg.cancelSent ? 'cancelled' : 'failed';
+    leg.finalStatus = status;
+    if (this.winner || this.ended || this.a.final) return;
+    if (this.bLegs.every((l) => l.state === 'failed' || l.state === 'cancelled')) {
+      // §16.7-like choice among the forks: busy if any was busy, else the lowest class seen.
+      const statuses = this.bLegs.map((l) => l.finalStatus ?? 500);
+      const best = statuses.includes(486) ? 486 : statuses.includes(600) ? 600 : statuses.includes(603) ? 603 : Math.min(...statuses);
+      const reason = best === 486 ? 'busy' : best === 408 ? 'no-answer' : 'rejected';
+      this.reject(best === 408 ? 480 : best, undefined, reason);
+    }
+  }
+
+  private cancelLeg(leg: BLeg): void {
+    if (leg.state !== 'calling' && leg.state !== 'proceeding') return;
+    if (leg.cancelSent) return;
+    leg.cancelSent = true;
+    leg.state = 'cancelled';
+    const cancel = createCancel(leg.invite);
+    this.m.deps.sip.sendRequest(cancel, leg.destination, IGNORE_RESPONSES);
+  }
+
+  private onRingTimeout(): void {
+    this.ringTimer = undefined;
+    if (this.winner || this.ended) return;
+    this.log.info({ call: this.id, callee: this.dialled }, 'no answer: ring timeout');
+    for (const l of this.bLegs) this.cancelLeg(l);
+    this.reject(480, 'Temporarily Unavailable', 'no-answer');
+  }
+
+  /** Final non-2xx to A and the end of the call. */
+  reject(status: number, reason: string | undefined, why: CallEndReason): void {
+    if (this.a.final || this.ended) {
+      this.end(why);
+      return;
+    }
+    for (const l of this.bLegs) this.cancelLeg(l);
+    this.respondA(status, reason);
+    this.end(why);
+  }
+
+  /** CANCEL from the caller (§9.2): 487 to the INVITE, the forks cancelled. */
+  cancelledByCaller(): void {
+    if (this.a.final) return;
+    for (const l of this.bLegs) this.cancelLeg(l);
+    this.respondA(487, 'Request Terminated');
+    this.end('cancelled');
+  }
+
+  // --- in-dialog ---
+
+  dialogOf(leg: LegId): Dialog | undefined {
+    return leg === 'a' ? this.a.dialog : this.winner?.dialog;
+  }
+
+  sendBye(leg: LegId): void {
+    const d = this.dialogOf(leg);
+    if (d) this.sendByeOn(d);
+  }
+
+  private sendByeOn(d: Dialog): void {
+    if (d.state === 'terminated') return;
+    if (d.role === 'uas' && d.state === 'early') return; // the callee side of an early dialog cannot BYE (§15)
+    try {
+      const out = d.createRequest('BYE');
+      this.m.deps.sip.sendRequest(out.request, out.destination, IGNORE_RESPONSES);
+    } catch (err) {
+      this.log.debug({ call: this.id, err: (err as Error).message }, 'no BYE possible on this dialog');
+    }
+    d.terminate('local');
+  }
+
+  /** BYE received on one leg: 200, BYE on the other, call over. */
+  byeFrom(leg: LegId, req: SipRequest, tx: ServerTransactionHandle): void {
+    tx.respond(createResponse(req, 200, 'OK'));
+    this.dialogOf(leg)?.terminate('bye');
+    this.sendBye(leg === 'a' ? 'b' : 'a');
+    this.end(leg === 'a' ? 'caller-bye' : 'callee-bye');
+  }
+
+  /**
+   * re-INVITE on one leg. Same SDP version: a session refresh (RFC 4028),
+   * answered here with our last SDP. A changed SDP (hold, resume, new
+   * address): relayed as a re-INVITE on the other leg, and the other side's
+   * answer decides ours (§14).
+   */
+  reinviteFrom(leg: LegId, req: SipRequest, tx: ServerTransactionHandle): void {
+    const dialog = this.dialogOf(leg);
+    const other: LegId = leg === 'a' ? 'b' : 'a';
+    const otherDialog = this.dialogOf(other);
+    if (!dialog || !otherDialog || !this.relay || this.state !== 'answered') {
+      tx.respond(createResponse(req, 491, 'Request Pending'));
+      return;
+    }
+    if (this.pending) {
+      // §14.2: a re-INVITE while one is in progress: 491, the peer retries later.
+      tx.respond(createResponse(req, 491, 'Request Pending', [['Retry-After', '1']]));
+      return;
+    }
+    const lastOurs = leg === 'a' ? this.a.lastSdp : this.bLastSdp;
+    if (req.body.length === 0) {
+      // A late-offer re-INVITE: our current SDP is the offer; the ACK will carry the answer, which we take as is.
+      this.respondInDialog(req, tx, dialog, 200, lastOurs);
+      return;
+    }
+    const parsed = this.m.deps.sdp.read(req.body);
+    if (!parsed.ok) {
+      tx.respond(createResponse(req, 488, 'Not Acceptable Here'));
+      return;
+    }
+    const previousKey = leg === 'a' ? this.a.offer.originKey : this.bRemoteKey;
+    if (parsed.sdp.originKey === previousKey && lastOurs) {
+      this.respondInDialog(req, tx, dialog, 200, lastOurs);
+      return;
+    }
+    this.relay.setRemote(leg, parsed.sdp.remote);
+    if (leg === 'a') this.a.offer = parsed.sdp;
+    else this.bRemoteKey = parsed.sdp.originKey;
+    this.pending = { from: leg, request: req, tx, offer: parsed.sdp };
+    const session = other === 'a' ? this.a.session : this.bSession;
+    session.version++;
+    const body = this.m.deps.sdp.offer(session, this.relay.local(other), this.formats, parsed.sdp.remote.direction, parsed.sdp.remote.ptimeMs);
+    if (other === 'a') this.a.lastSdp = body;
+    else this.bLastSdp = body;
+    const out = otherDialog.createRequest('INVITE', { headers: [['Content-Type', 'application/sdp'], ['Allow', ALLOW]], body });
+    const pending = this.pending;
+    this.m.deps.sip.sendRequest(out.request, out.destination, {
+      onResponse: (res) => this.onReinviteResponse(pending, other, out.request, res),
+      onTimeout: () => this.onReinviteFailed(pending, 408),
+      onTransportError: () => this.onReinviteFailed(pending, 503),
+    });
+  }
+
+  bRemoteKey = '';
+
+  private onReinviteResponse(p: PendingReinvite, other: LegId, invite: SipRequest, res: SipResponse): void {
+    const otherDialog = this.dialogOf(other);
+    otherDialog?.receiveResponse(res);
+    if (res.status < 200) return;
+    if (res.status >= 300) {
+      this.onReinviteFailed(p, res.status);
+      return;
+    }
+    if (otherDialog) {
+      const ack = otherDialog.createAck(invite);
+      this.m.deps.sip.sendStateless(ack.request, ack.destination);
+    }
+    if (this.pending !== p) return; // a retransmitted 2xx: ACKed again above
+    this.pending = undefined;
+    const parsed = res.body.length > 0 ? this.m.deps.sdp.read(res.body) : undefined;
+    if (parsed?.ok && this.relay) {
+      this.relay.setRemote(other, parsed.sdp.remote);
+      if (other === 'a') this.a.offer = parsed.sdp;
+      else this.bRemoteKey = parsed.sdp.originKey;
+    }
+    const fromDialog = this.dialogOf(p.from);
+    if (!fromDialog || !this.relay) return;
+    const session = p.from === 'a' ? this.a.session : this.bSession;
+    session.version++;
+    // What the other side accepted (its own view) is what we can do towards this side: §6.1 derives the rest.
+    const wanted = parsed?.ok ? parsed.sdp.remote.direction : 'sendrecv';
+    const answer = this.m.deps.sdp.answer(p.offer, session, this.relay.local(p.from), this.formats, wanted);
+    if (!answer.ok) {
+      p.tx.respond(createResponse(p.request, 488, 'Not Acceptable Here'));
+      return;
+    }
+    if (p.from === 'a') this.a.lastSdp = answer.body;
+    else this.bLastSdp = answer.body;
+    this.respondInDialog(p.request, p.tx, fromDialog, 200, answer.body);
+  }
+
+  private onReinviteFailed(p: PendingReinvite, status: number): void {
+    if (this.pending !== p) return;
+    this.pending = undefined;
+    p.tx.respond(createResponse(p.request, status === 491 ? 491 : 488, status === 491 ? 'Request Pending' : 'Not Acceptable Here'));
+  }
+
+  private respondInDialog(req: SipRequest, tx: ServerTransactionHandle, dialog: Dialog, status: number, body?: Buffer): void {
+    const headers: Array<[string, string]> = [['Contact', this.m.contact(dialog.role === 'uas' ? this.a.source.transport : this.winner?.destination.transport ?? 'UDP')], ['Allow', ALLOW]];
+    if (body) headers.push(['Content-Type', 'application/sdp']);
+    const res = createResponse(req, status, undefined, headers, body, {});
+    dialog.responseSent(res);
+    tx.respond(res);
+  }
+
+  /** Releases everything the call holds, once: timers, media ports, dialogs, and writes the journal. */
+  end(reason: CallEndReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.state = 'ended';
+    this.ringTimer?.cancel();
+    this.okTimer?.cancel();
+    const stats = this.relay ? { a: this.relay.stats('a'), b: this.relay.stats('b') } : undefined;
+    this.relay?.close();
+    for (const l of this.bLegs) {
+      for (const d of l.dialogs.dialogs()) {
+        if (d.state !== 'terminated') d.terminate('local');
+        this.m.owner.delete(d.key);
+      }
+    }
+    if (this.a.dialog) {
+      if (this.a.dialog.state !== 'terminated') this.a.dialog.terminate('local');
+      this.m.owner.delete(this.a.dialog.key);
+    }
+    const now = this.m.deps.clock.monotonic();
+    const answered = this.answeredMono !== undefined;
+    this.m.deps.journal.add({
+      startedAt: this.startedAt,
+      durationSeconds: answered ? Math.round((now - this.answeredMono!) / 1000) : 0,
+      from: this.a.phone.internalNumber,
+      to: this.dialled,
+      ...(answered ? { answeredBy: this.callee.internalNumber } : {}),
+      direction: 'internal',
+      outcome: answered ? 'answered' : reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' ? 'missed' : 'failed',
+      phones: [this.a.phone.mac, this.callee.mac],
+      callerPhone: this.a.phone.mac,
+    });
+    this.log.info(
+      { call: this.id, reason, caller: this.a.phone.internalNumber, callee: this.dialled, rtp: stats ? { a: stats.a.packetsReceived, b: stats.b.packetsReceived } : undefined },
+      'call ended',
+    );
+    this.m.forget(this);
+  }
+}
+
+const IGNORE_RESPONSES: ClientTransactionUser = {
+  onResponse: () => {},
+  onTimeout: () => {},
+  onTransportError: () => {},
+};
+
+/**
+ * The B2BUA between phones (issue 4): routes INVITEs by internal number
+ * (NUM-2, NUM-3) to every registered contact of the callee, relays
+ * provisional and final responses, CANCEL, BYE and re-INVITEs, and releases
+ * every resource of a call on every path.
+ */
+export class CallManager {
+  readonly dialogs = new DialogStore();
+  /** Dialog key -> the call and leg it belongs to. */
+  readonly owner = new Map<string, { call: Call; leg: LegId }>();
+  private readonly calls = new Set<Call>();
+  private readonly byInvite = new WeakMap<SipRequest, Call>();
+  readonly viaFor: (d: Destination) => ViaSentBy;
+
+  constructor(readonly deps: CallManagerDeps) {
+    const adv = deps.sip.advertise;
+    this.viaFor = (d) => ({ transport: d.transport.toUpperCase(), host: adv.host, port: adv.port });
+  }
+
+  contact(transport: string): string {
+    const adv = this.deps.sip.advertise;
+    const t = transport.toUpperCase();
+    return `<sip:pbx@${adv.host}:${adv.port}${t === 'UDP' ? '' : `;transport=${t.toLowerCase()}`}>`;
+  }
+
+  activeCalls(): CallSnapshot[] {
+    return [...this.calls].map((c) => c.snapshot());
+  }
+
+  count(): number {
+    return this.calls.size;
+  }
+
+  forget(call: Call): void {
+    this.calls.delete(call);
+  }
+
+  /** Is the phone in a call (calling, ringing or talking)? */
+  private busy(mac: string): boolean {
+    for (const c of this.calls) {
+      if (c.ended) continue;
+      if (c.a.phone.mac === mac) return true;
+      if (c.callee.mac === mac && c.state === 'answered') return true;
+    }
+    return false;
+  }
+
+  /** A new INVITE (no To tag) from an authenticated phone. */
+  newInvite(req: SipRequest, tx: ServerTransactionHandle, source: Destination, authUser: string): void {
+    const cfg = this.deps.config();
+    const respond = (status: number, reason?: string): void => {
+      tx.respond(createResponse(req, status, reason, [], undefined, { toTag: newTag() }));
+    };
+    const caller = cfg.phones.find((p) => p.sip.username === authUser);
+    if (!caller) {
+      respond(403, 'Forbidden');
+      return;
+    }
+    const target = parseUri(req.uri);
+    const dialled = target && isSipUri(target) ? (target.user ?? '') : '';
+    const callee = cfg.phones.find((p) => p.internalNumber === dialled || p.sip.username === dialled);
+    if (!callee) {
+      // Groups, voicemail, speed dials and external numbers come with the dial plan (issue 5).
+      respond(404, 'Not Found');
+      return;
+    }
+    if (this.busy(callee.mac) && !callee.callWaiting) {
+      respond(486, 'Busy Here');
+      this.deps.journal.add({
+        startedAt: this.deps.clock.now(),
+        durationSeconds: 0,
+        from: caller.internalNumber,
+        to: dialled,
+        direction: 'internal',
+        outcome: 'missed',
+        phones: [caller.mac, callee.mac],
+        callerPhone: caller.mac,
+      });
+      return;
+    }
+    if (req.body.length === 0) {
+      // A late offer would need us to offer to B first and carry its answer in the ACK; phones here send early offers.
+      respond(488, 'Not Acceptable Here');
+      return;
+    }
+    const offer = this.deps.sdp.read(req.body);
+    if (!offer.ok) {
+      tx.respond(createResponse(req, 488, 'Not Acceptable Here', [['Warning', `399 pbxgate "${offer.reason.replace(/"/g, "'")}"`]], undefined, { toTag: newTag() }));
+      return;
+    }
+    const call = new Call(
+      this,
+      {
+        invite: req,
+        tx,
+        source,
+        phone: caller,
+        toTag: newTag(),
+        offer: offer.sdp,
+        session: { sessionId: String(Math.floor(Math.random() * 1e9)), version: 1, address: this.deps.sip.advertise.host },
+      },
+      dialled,
+      callee,
+    );
+    this.calls.add(call);
+    this.byInvite.set(req, call);
+    void call.start().catch((err: unknown) => {
+      this.deps.log.error({ call: call.id, err: (err as Error).message, stack: (err as Error).stack }, 'call setup failed');
+      call.reject(500, 'Server Internal Error', 'error');
+    });
+  }
+
+  /** CANCEL (§9.2): 200 to it when it matches a pending INVITE of a call, else 481. */
+  cancel(req: SipRequest, tx: ServerTransactionHandle): void {
+    const inviteTx = this.deps.sip.findInviteForCancel(req);
+    const call = inviteTx ? this.byInvite.get(inviteTx.request) : undefined;
+    if (!inviteTx || !call) {
+      tx.respond(createResponse(req, 481, 'Call/Transaction Does Not Exist'));
+      return;
+    }
+    tx.respond(createResponse(req, 200, 'OK'));
+    call.cancelledByCaller();
+  }
+
+  /** An in-dialog request (To tag present). Returns false when no dialog of ours matches (the caller answers 481). */
+  inDialog(req: SipRequest, tx: ServerTransactionHandle): boolean {
+    const dialog = this.dialogs.match(req);
+    const owned = dialog ? this.owner.get(dialog.key) : undefined;
+    if (!dialog || !owned) return false;
+    const verdict = dialog.receiveRequest(req);
+    if (verdict !== 'ok') {
+      tx.respond(createResponse(req, verdict.reject, verdict.reason));
+      return true;
+    }
+    const { call, leg } = owned;
+    switch (req.method) {
+      case 'BYE':
+        call.byeFrom(leg, req, tx);
+        return true;
+      case 'INVITE':
+        call.reinviteFrom(leg, req, tx);
+        return true;
+      case 'UPDATE':
+      case 'INFO':
+        // Session refreshes (RFC 4028) and SIP INFO are answered on the leg that sent them.
+        tx.respond(createResponse(req, 200, 'OK'));
+        return true;
+      default:
+        tx.respond(createResponse(req, 405, 'Method Not Allowed', [['Allow', ALLOW]]));
+        return true;
+    }
+  }
+
+  /** ACK for a 2xx (§13.2.2.4): stops our 2xx retransmissions. */
+  ack(ack: SipRequest): void {
+    const dialog = this.dialogs.match(ack);
+    const owned = dialog ? this.owner.get(dialog.key) : undefined;
+    if (!owned) return;
+    const cseq = getCSeq(ack.headers);
+    if (owned.leg === 'a' && cseq && getCSeq(owned.call.a.invite.headers)?.seq === cseq.seq) owned.call.onAckFromA();
+  }
+
+  /** Ends every call (service stop): BYE on answered legs, CANCEL or 503 on the others. */
+  shutdown(): void {
+    for (const c of [...this.calls]) {
+      if (c.state === 'answered') {
+        c.sendBye('a');
+        c.sendBye('b');
+        c.end('shutdown');
+      } else c.reject(503, 'Service Unavailable', 'shutdown');
+    }
+  }
+}
