@@ -15,6 +15,8 @@ import { checkNativeAddons } from './hal/linux/native-check.ts';
 import { Runtime } from './app/index.ts';
 import { SipService } from './pbx/sip-service.ts';
 import { registerPhoneCommands } from './pbx/phone-commands.ts';
+import { sdpAdapter } from './pbx/calls/sdp-adapter.ts';
+import { RtpRelayEngine } from './media/index.ts';
 
 const VERSION: string = pkg.version;
 
@@ -107,6 +109,17 @@ async function main(): Promise<void> {
         log: logs.get('sip'),
         registry: rt.registry,
         addStatusSection: (s) => rt.addStatusSection(s),
+        journal: rt.journal,
+        sdp: sdpAdapter,
+        media: () =>
+          new RtpRelayEngine({
+            listen: rt.board.definition.network.listen[0] ?? '127.0.0.1',
+            advertise: rt.board.definition.network.advertise,
+            portMin: rt.board.definition.rtp.portMin,
+            portMax: rt.board.definition.rtp.portMax,
+            clock: rt.clock,
+            log: logs.get('media'),
+          }),
       });
       registerPhoneCommands(rt.registry, rt.config, rt.clock);
       return [sip];

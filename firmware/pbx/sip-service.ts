@@ -42,8 +42,8 @@ export interface SipServiceDeps {
   addStatusSection(s: StatusSection): void;
   /** Live transactions allowed (503 beyond); a registrar benchmark needs many. */
   maxTransactions?: number;
-  /** Media relay for calls (built in main.ts: it binds sockets). */
-  media?: MediaEngine;
+  /** Makes the media relay for calls (a factory from main.ts: it binds sockets; one per service start). */
+  media?: () => MediaEngine;
   sdp?: SdpPort;
   journal?: CallJournal;
 }
@@ -70,6 +70,7 @@ export class SipService implements Service, TransactionUser {
   private auth: DigestAuthenticator | undefined;
   registrar: Registrar | undefined;
   calls: CallManager | undefined;
+  private mediaEngine: MediaEngine | undefined;
   readonly bans: BanList;
   private readonly authedUser = new WeakMap<SipRequest, string>();
   private readonly statelessTag = newTag();
@@ -138,8 +139,10 @@ export class SipService implements Service, TransactionUser {
     this.transport = transport;
     registrar.start();
     const layer = this.layer;
-    const { media, sdp, journal } = this.deps;
-    if (media && sdp && journal) {
+    const { sdp, journal } = this.deps;
+    if (this.deps.media && sdp && journal) {
+      const media = this.deps.media();
+      this.mediaEngine = media;
       this.calls = new CallManager({
         clock: this.deps.clock,
         log: this.deps.log.child({ part: 'calls' }),
@@ -171,6 +174,8 @@ export class SipService implements Service, TransactionUser {
     this.unsubscribeConfig = undefined;
     this.calls?.shutdown();
     this.calls = undefined;
+    await this.mediaEngine?.close();
+    this.mediaEngine = undefined;
     this.registrar?.stop();
     this.layer?.stop();
     this.registerReplies?.clear();
@@ -433,6 +438,7 @@ export class SipService implements Service, TransactionUser {
           transactions: this.layer?.stats() ?? null,
           registerReplies: this.registerReplies?.size ?? 0,
           calls: this.calls?.count() ?? 0,
+          rtpPortsInUse: this.mediaEngine?.portsInUse() ?? 0,
           ...this.counters,
         }),
       }),
