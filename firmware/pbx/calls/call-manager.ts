@@ -128,6 +128,7 @@ class Call {
   formats: PayloadFormat[] = [];
   ringTimer?: TimerHandle;
   okTimer?: TimerHandle;
+  noAckTimer?: TimerHandle;
   pending?: PendingReinvite;
   ended = false;
 
@@ -186,18 +187,12 @@ class Call {
   /** §13.3.1.4: the TU retransmits its 2xx until the ACK comes; after 64*T1 it gives up with BYE. */
   armOkRetransmission(res: SipResponse): void {
     const { t1, t2 } = this.m.deps.sip;
-    if (this.a.source.transport.toUpperCase() !== 'UDP') {
-      this.okTimer = this.m.deps.clock.setTimeout(() => this.onNoAck(), 64 * t1);
-      return;
-    }
+    // "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK,
+    // the dialog is confirmed, but the session SHOULD be terminated."
+    this.noAckTimer = this.m.deps.clock.setTimeout(() => this.onNoAck(), 64 * t1);
+    if (this.a.source.transport.toUpperCase() !== 'UDP') return;
     let interval = t1;
-    let elapsed = 0;
     const tick = (): void => {
-      elapsed += interval;
-      if (elapsed >= 64 * t1) {
-        this.onNoAck();
-        return;
-      }
       this.a.tx.respond(res);
       interval = Math.min(interval * 2, t2);
       this.okTimer = this.m.deps.clock.setTimeout(tick, interval);
@@ -208,10 +203,14 @@ class Call {
   onAckFromA(): void {
     this.okTimer?.cancel();
     this.okTimer = undefined;
+    this.noAckTimer?.cancel();
+    this.noAckTimer = undefined;
   }
 
   private onNoAck(): void {
+    this.okTimer?.cancel();
     this.okTimer = undefined;
+    this.noAckTimer = undefined;
     this.log.warn({ call: this.id }, 'no ACK for our 2xx: ending the call');
     this.sendBye('a');
     this.sendBye('b');
@@ -579,6 +578,7 @@ class Call {
     this.state = 'ended';
     this.ringTimer?.cancel();
     this.okTimer?.cancel();
+    this.noAckTimer?.cancel();
     const stats = this.relay ? { a: this.relay.stats('a'), b: this.relay.stats('b') } : undefined;
     this.relay?.close();
     for (const l of this.bLegs) {

@@ -1,0 +1,303 @@
+// B2BUA decisions and timers (issue 4) with a fake clock, a recording SIP
+// sender and a fake relay: no sockets. The real stack is covered by
+// test/system/calls-*.test.ts.
+import test from 'ava';
+import { FakeClock } from '../../../firmware/core/clock.ts';
+import { LogRegistry } from '../../../firmware/core/logger.ts';
+import { CallJournal, factoryDefaults, type Config } from '../../../firmware/config/index.ts';
+import { CallManager, type SipSender } from '../../../firmware/pbx/calls/call-manager.ts';
+import { sdpAdapter } from '../../../firmware/pbx/calls/sdp-adapter.ts';
+import type { Binding } from '../../../firmware/pbx/registrar/bindings.ts';
+import type { LegId, LegRemote, LegStats, MediaEngine, RelayCall } from '../../../firmware/media/types.ts';
+import { createResponse, getCSeq, parseMessage, type SipRequest, type SipResponse } from '../../../firmware/sip/message/index.ts';
+import type { ClientTransactionUser, Destination, ServerTransactionHandle } from '../../../firmware/sip/transaction/index.ts';
+import { makePhones } from '../../support/pbx-process.ts';
+
+const SDP = [
+  'v=0',
+  'o=alice 1 1 IN IP4 192.0.2.1',
+  's=-',
+  'c=IN IP4 192.0.2.1',
+  't=0 0',
+  'm=audio 40000 RTP/AVP 8 0 101',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=fmtp:101 0-16',
+  'a=sendrecv',
+  '',
+].join('\r\n');
+
+const ANSWER_SDP = SDP.replace('o=alice 1 1 IN IP4 192.0.2.1', 'o=bob 7 7 IN IP4 192.0.2.2').replace(/192\.0\.2\.1/g, '192.0.2.2').replace('RTP/AVP 8 0 101', 'RTP/AVP 8 101').replace('a=rtpmap:0 PCMU/8000\r\n', '');
+
+function invite(from: string, to: string, callId = 'call-a@test'): SipRequest {
+  const text = [
+    `INVITE sip:${to}@10.0.0.1 SIP/2.0`,
+    'Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKa1;rport',
+    'Max-Forwards: 70',
+    `From: <sip:${from}@10.0.0.1>;tag=atag`,
+    `To: <sip:${to}@10.0.0.1>`,
+    `Call-ID: ${callId}`,
+    'CSeq: 2 INVITE',
+    `Contact: <sip:${from}@192.0.2.1:5062>`,
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(SDP)}`,
+    '',
+    SDP,
+  ].join('\r\n');
+  const r = parseMessage(Buffer.from(text));
+  if (!r.ok || r.message.kind !== 'request') throw new Error('fixture does not parse');
+  return r.message;
+}
+
+class FakeRelay implements RelayCall {
+  readonly id = 'r1';
+  remotes: Partial<Record<LegId, LegRemote>> = {};
+  closed = false;
+  local(leg: LegId) {
+    return { host: '10.0.0.1', port: leg === 'a' ? 20000 : 20002 };
+  }
+  setRemote(leg: LegId, remote: LegRemote): void {
+    this.remotes[leg] = remote;
+  }
+  sendDtmf(): void {}
+  stats(): LegStats {
+    return { packetsReceived: 0, packetsSent: 0, bytesReceived: 0, packetsLost: 0, jitterMs: 0, latchedFrom: null, lastPayloadType: null, dtmfReceived: '' };
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function setup(contactsPerCallee = 1) {
+  const clock = new FakeClock();
+  const config: Config = structuredClone(factoryDefaults('x'.repeat(12))) as Config;
+  config.phones = makePhones(3, 0);
+  const relays: FakeRelay[] = [];
+  const media: MediaEngine = {
+    createRelayCall: async () => {
+      const r = new FakeRelay();
+      relays.push(r);
+      return r;
+    },
+    openCalls: () => relays.filter((r) => !r.closed).length,
+    portsInUse: () => relays.filter((r) => !r.closed).length * 4,
+    close: async () => {},
+  };
+  const sent: Array<{ req: SipRequest; dest: Destination; user: ClientTransactionUser }> = [];
+  const stateless: Array<SipRequest | SipResponse> = [];
+  const sip: SipSender = {
+    sendRequest: (req, dest, user) => {
+      sent.push({ req, dest, user });
+      return true;
+    },
+    sendStateless: (m) => void stateless.push(m),
+    findInviteForCancel: () => undefined,
+    advertise: { host: '10.0.0.1', port: 5060 },
+    t1: 500,
+    t2: 4000,
+  };
+  const journal = new CallJournal();
+  const bindings = (mac: string): Binding[] =>
+    Array.from({ length: contactsPerCallee }, (_, i) => ({
+      contact: `sip:${mac === config.phones[1]!.mac ? '602' : '603'}@192.0.2.${10 + i}:5070`,
+      expiresAt: 1e12,
+      callId: `reg${i}`,
+      cseq: 1,
+      source: { transport: 'UDP', host: `192.0.2.${10 + i}`, port: 5070 },
+      registeredAt: 0,
+    }));
+  const registered = new Set<string>([config.phones[1]!.mac]);
+  const manager = new CallManager({
+    clock,
+    log: new LogRegistry({ level: (process.env.DBG as 'debug') ?? 'silent' }).get('calls'),
+    sip,
+    media,
+    sdp: sdpAdapter,
+    journal,
+    config: () => config,
+    contactsOf: (mac) => (registered.has(mac) ? bindings(mac) : []),
+  });
+  const serverTx = (req: SipRequest) => {
+    const responses: SipResponse[] = [];
+    const tx: ServerTransactionHandle = {
+      kind: 'ist',
+      key: 'k',
+      state: 'proceeding',
+      request: req,
+      destination: { transport: 'UDP', host: '192.0.2.1', port: 5062 },
+      respond: (res) => {
+        responses.push(res);
+        return true;
+      },
+      finalResponse: undefined,
+    };
+    return { tx, responses };
+  };
+  /** Flushes the relay allocation (an awaited promise) so the B legs go out. */
+  const settle = () => new Promise((r) => setImmediate(r));
+  const answerB = (i: number, status: number, body?: string, toTag = `btag${i}`): SipResponse => {
+    const leg = sent.filter((s) => s.req.method === 'INVITE')[i]!;
+    const res = createResponse(leg.req, status, undefined, [['Contact', `<sip:602@192.0.2.${10 + i}:5070>`], ...(body ? [['Content-Type', 'application/sdp'] as [string, string]] : [])], body ? Buffer.from(body) : undefined, { toTag });
+    leg.user.onResponse(res, { kind: 'ict', key: 'x', state: 'proceeding', request: leg.req });
+    return res;
+  };
+  return { clock, config, manager, sent, stateless, journal, relays, serverTx, settle, answerB, registered };
+}
+
+test('issue 4: a call to an unknown internal number is refused with 404 and no media is taken', async (t) => {
+  const s = setup();
+  const req = invite('601', '699');
+  const { tx, responses } = s.serverTx(req);
+  s.manager.newInvite(req, tx, tx.destination, '601');
+  await s.settle();
+  t.is(responses[0]?.status, 404);
+  t.is(s.relays.length, 0);
+  t.is(s.manager.count(), 0);
+});
+
+test('issue 4: a callee that is not registered gets 480, and the journal counts the call as not answered (LOG-1)', async (t) => {
+  const s = setup();
+  s.registered.clear();
+  const req = invite('601', '602');
+  const { tx, responses } = s.serverTx(req);
+  s.manager.newInvite(req, tx, tx.destination, '601');
+  await s.settle();
+  t.is(responses.at(-1)?.status, 480);
+  t.is(s.manager.count(), 0);
+  t.like(s.journal.query()[0], { from: '601', to: '602', outcome: 'failed' });
+});
+
+test('issue 4: forking: every contact gets an INVITE, the first 200 wins and the other fork is CANCELed', async (t) => {
+  const s = setup(2);
+  const req = invite('601', '602');
+  const { tx, responses } = s.serverTx(req);
+  s.manager.newInvite(req, tx, tx.destination, '601');
+  await s.settle();
+  const invites = s.sent.filter((x) => x.req.method === 'INVITE');
+  t.is(invites.length, 2);
+  t.deepEqual(invites.map((i) => i.dest.host), ['192.0.2.10', '192.0.2.11']);
+  t.regex(invites[0]!.req.body.toString(), /m=audio 20002 RTP\/AVP 8 0 101/, 'the B leg offer carries the relay port of leg b');
+  s.answerB(0, 180);
+  t.is(responses.at(-1)?.status, 180);
+  s.answerB(1, 200, ANSWER_SDP);
+  const ok = responses.at(-1)!;
+  t.is(ok.status, 200);
+  t.regex(ok.body.toString(), /m=audio 20000 RTP\/AVP 8 101/, 'our answer to A: relay port of leg a, the codec B chose');
+  t.is(s.stateless.filter((m) => m.kind === 'request' && m.method === 'ACK').length, 1, 'the 200 from B is ACKed');
+  const cancels = s.sent.filter((x) => x.req.method === 'CANCEL');
+  t.is(cancels.length, 1);
+  t.is(cancels[0]!.dest.host, '192.0.2.10', 'the fork that only rang is cancelled');
+  t.deepEqual(s.relays[0]!.remotes.b?.rtp, { host: '192.0.2.2', port: 40000 });
+  t.deepEqual(s.relays[0]!.remotes.a?.rtp, { host: '192.0.2.1', port: 40000 });
+  t.is(s.manager.activeCalls()[0]?.state, 'answered');
+  t.is(s.manager.activeCalls()[0]?.codec, 'PCMA');
+});
+
+test('RFC 3261 §13.3.1.4: our 2xx is retransmitted at T1, 2T1, 4T1... until the ACK', async (t) => {
+  const s = setup();
+  const req = invite('601', '602');
+  const { tx, responses } = s.serverTx(req);
+  s.manager.newInvite(req, tx, tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  const count200 = () => responses.filter((r) => r.status === 200).length;
+  t.is(count200(), 1);
+  s.clock.advance(500);
+  t.is(count200(), 2);
+  s.clock.advance(1000);
+  t.is(count200(), 3);
+  s.clock.advance(2000);
+  t.is(count200(), 4);
+  // The ACK from A (same CSeq number as the INVITE) stops the retransmissions.
+  const ok = responses.at(-1)!;
+  const toTag = /tag=([^;>\s]+)/.exec(ok.headers.get('to') ?? '')?.[1];
+  const ackText = ['ACK sip:pbx@10.0.0.1:5060 SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKack', 'Max-Forwards: 70', 'From: <sip:601@10.0.0.1>;tag=atag', `To: <sip:602@10.0.0.1>;tag=${toTag}`, 'Call-ID: call-a@test', 'CSeq: 2 ACK', 'Content-Length: 0', '', ''].join('\r\n');
+  const ack = parseMessage(Buffer.from(ackText));
+  t.true(ack.ok);
+  if (ack.ok && ack.message.kind === 'request') s.manager.ack(ack.message);
+  s.clock.advance(60_000);
+  t.is(count200(), 4);
+  t.is(s.manager.count(), 1, 'the call goes on');
+});
+
+test('RFC 3261 §13.3.1.4: no ACK within 64*T1 ends the call with a BYE on both legs', async (t) => {
+  const s = setup();
+  const req = invite('601', '602');
+  const { tx } = s.serverTx(req);
+  s.manager.newInvite(req, tx, tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  s.clock.advance(64 * 500 + 1);
+  const byes = s.sent.filter((x) => x.req.method === 'BYE');
+  t.is(byes.length, 2);
+  t.deepEqual(byes.map((b) => b.dest.host).sort(), ['192.0.2.1', '192.0.2.10']);
+  t.is(s.manager.count(), 0);
+  t.true(s.relays[0]!.closed, 'media ports released');
+  t.is(s.clock.pending(), 0, 'no timer left behind');
+});
+
+test('issue 4: no answer within the ring timeout: the forks are CANCELed and the caller gets 480 (missed in the journal)', async (t) => {
+  const s = setup(2);
+  s.config.sip.ringTimeoutSeconds = 20;
+  const req = invite('601', '602');
+  const { tx, responses } = s.serverTx(req);
+  s.manager.newInvite(req, tx, tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 180);
+  s.clock.advance(19_999);
+  t.is(responses.at(-1)?.status, 180);
+  s.clock.advance(1);
+  t.is(responses.at(-1)?.status, 480);
+  t.is(s.sent.filter((x) => x.req.method === 'CANCEL').length, 2);
+  t.like(s.journal.query()[0], { outcome: 'missed', from: '601', to: '602' });
+  t.true(s.relays[0]!.closed);
+  t.is(s.clock.pending(), 0);
+});
+
+test('issue 4: when every fork refuses, the caller gets 486 if one was busy', async (t) => {
+  const s = setup(2);
+  const req = invite('601', '602');
+  const { tx, responses } = s.serverTx(req);
+  s.manager.newInvite(req, tx, tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 603);
+  t.is(responses.filter((r) => r.status >= 300).length, 0, 'one fork left: nothing final yet');
+  s.answerB(1, 486);
+  t.is(responses.at(-1)?.status, 486);
+  t.is(s.manager.count(), 0);
+  t.true(s.relays[0]!.closed);
+});
+
+test('issue 4: 486 Busy Here when the callee is in a call and call waiting is off; the missed call is journaled', async (t) => {
+  const s = setup();
+  s.config.phones[1]!.callWaiting = false;
+  const first = invite('601', '602');
+  const a = s.serverTx(first);
+  s.manager.newInvite(first, a.tx, a.tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  const second = invite('603', '602', 'call-c@test');
+  const c = s.serverTx(second);
+  s.manager.newInvite(second, c.tx, c.tx.destination, '603');
+  await s.settle();
+  t.is(c.responses.at(-1)?.status, 486);
+  t.like(s.journal.query()[0], { from: '603', to: '602', outcome: 'missed' });
+  t.is(s.manager.count(), 1);
+});
+
+test('issue 4: a B leg that answers 2xx after another fork won gets ACK then BYE (RFC 3261 §13.2.2.4)', async (t) => {
+  const s = setup(2);
+  const req = invite('601', '602');
+  const { tx } = s.serverTx(req);
+  s.manager.newInvite(req, tx, tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  s.answerB(1, 200, ANSWER_SDP);
+  const acks = s.stateless.filter((m) => m.kind === 'request' && m.method === 'ACK') as SipRequest[];
+  t.is(acks.length, 2);
+  const byes = s.sent.filter((x) => x.req.method === 'BYE');
+  t.is(byes.length, 1);
+  t.is(byes[0]!.dest.host, '192.0.2.11');
+  t.is(getCSeq(acks[1]!.headers)?.seq, 1);
+});
