@@ -1,0 +1,14 @@
+export * from './types.ts';
+export * from './errors.ts';
+export * from './rtp.ts';
+export * from './stats.ts';
+export * from './dtmf.ts';
+export * from './g711.ts';
+export * from './media-clock.ts';
+export * from './port-allocator.ts';
+export { Leg, OutStream, type AudioSink, type AudioSource } from './leg.ts';
+export * from './relay.ts';
+export * from './goertzel.ts';
+export * from './wav.ts';
+export * from './player.ts';
+export * from './recorder.ts';
