@@ -429,10 +429,28 @@ export interface Baresip {
 }
 
 export interface BaresipOptions {
-  /** The account line, e.g. `<sip:601@127.0.0.1:5060>;auth_pass=...;regint=12`. */
+  /**
+   * The account line, e.g. `<sip:601@127.0.0.1:5060>;auth_pass=...;regint=12`.
+   * To answer calls by itself, add `;answermode=auto`: baresip 1.0 ignores the
+   * global `answermode` config line (it asks "press 'a' to accept").
+   */
   account: string;
   /** Extra command-line arguments (e.g. ["-s"] for a SIP trace in output()). */
   args?: string[];
+  /**
+   * The "microphone": a WAV file (8 kHz mono S16LE for G.711) played by the
+   * aufile module. aufile 1.0 does not loop: at the end of the file baresip
+   * closes the call ("end of file"), so make it longer than the call.
+   */
+  audioSource?: string;
+  /**
+   * Load the sndfile module, which writes what each call sends and receives
+   * into this directory: `dump-<time>-enc.wav` (the source, before encoding)
+   * and `dump-<time>-dec.wav` (the decoded audio received from the peer).
+   */
+  recordDir?: string;
+  /** Load the cons module on this UDP port: each datagram's characters are key presses. */
+  consPort?: number;
 }
 
 /**
@@ -457,10 +475,12 @@ export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
       'module ctrl_tcp.so',
       'module aufile.so',
       'module g711.so',
+      ...(options.recordDir !== undefined ? ['module sndfile.so', `snd_path ${options.recordDir}`] : []),
+      ...(options.consPort !== undefined ? ['module cons.so', `cons_listen 127.0.0.1:${options.consPort}`] : []),
       'module_app account.so',
       `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
       'audio_player aufile,/dev/null',
-      'audio_source aufile,/usr/share/baresip/sound0.wav',
+      `audio_source aufile,${options.audioSource ?? '/usr/share/baresip/sound0.wav'}`,
       'audio_alert aufile,/dev/null',
       'answermode auto',
       '',
@@ -578,4 +598,11 @@ export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
       });
     },
   };
+}
+
+/** Presses keys on a baresip cons port (module cons.so): one UDP datagram per key. */
+export async function pressKey(consPort: number, key: string): Promise<void> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((res, rej) => sock.send(key, consPort, '127.0.0.1', (err) => (err ? rej(err) : res())));
+  await new Promise<void>((r) => sock.close(() => r()));
 }
