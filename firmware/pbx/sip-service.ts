@@ -140,6 +140,8 @@ export class SipService implements Service, TransactionUser {
     registrar.start();
     const layer = this.layer;
     const { sdp, journal } = this.deps;
+    /** The B2BUA's INVITE client transactions by request, for abandon() (§9.1). */
+    const invites = new WeakMap<SipRequest, { terminate(): void }>();
     if (this.deps.media && sdp && journal) {
       const media = this.deps.media();
       this.mediaEngine = media;
@@ -152,7 +154,12 @@ export class SipService implements Service, TransactionUser {
         config: () => this.deps.config.get(),
         contactsOf: (mac) => registrar.contactsOf(mac),
         sip: {
-          sendRequest: (req, dest, user) => layer.sendRequest(req, dest, user) !== undefined,
+          sendRequest: (req, dest, user) => {
+            const tx = layer.sendRequest(req, dest, user);
+            if (tx && req.method === 'INVITE') invites.set(req, tx);
+            return tx !== undefined;
+          },
+          abandon: (req) => invites.get(req)?.terminate(),
           sendStateless: (msg, dest) => void layer.sendStateless(msg, dest),
           findInviteForCancel: (cancel) => layer.findInviteServerTransactionForCancel(cancel),
           advertise: { host: this.deps.board.network.advertise, port: transport.port },
@@ -438,7 +445,10 @@ export class SipService implements Service, TransactionUser {
           transactions: this.layer?.stats() ?? null,
           registerReplies: this.registerReplies?.size ?? 0,
           calls: this.calls?.count() ?? 0,
+          dialogs: this.calls?.dialogs.size ?? 0,
           rtpPortsInUse: this.mediaEngine?.portsInUse() ?? 0,
+          // For leak checks (docs/calls.md): V8 heap in use now; garbage included unless node runs with --expose-gc.
+          heapUsed: heapUsedAfterGc(),
           ...this.counters,
         }),
       }),
@@ -454,4 +464,10 @@ function hasToTag(req: SipRequest): boolean {
 /** sent-by (host[:port]) of a Via, host case-insensitive, as the transaction layer matches it (§17.2.3). */
 function sentBy(via: Via): string {
   return via.port === undefined ? via.host.toLowerCase() : via.host.toLowerCase() + ':' + via.port;
+}
+
+/** process.memoryUsage().heapUsed, after a full collection when node was started with --expose-gc (tests). */
+function heapUsedAfterGc(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
 }

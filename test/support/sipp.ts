@@ -4,10 +4,10 @@
  * Every process is ended by PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from './pbx-process.ts';
+import { REPO, type PbxProcess } from './pbx-process.ts';
 
 export const SCENARIOS = join(REPO, 'test/fixtures/sipp');
 
@@ -15,6 +15,10 @@ export interface SippResult {
   status: number | null;
   errors: string;
   stdout: string;
+  /** The run's working directory (message, log and error files). */
+  dir: string;
+  /** `<log>` action output, when run with -trace_logs. */
+  logs: string;
 }
 
 function baseArgs(target: string, scenario: string, localPort: number, extra: string[], errFile: string): string[] {
@@ -25,7 +29,7 @@ export function runSipp(target: string, scenario: string, localPort: number, ext
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
   const errFile = join(dir, 'errors.log');
   const r = spawnSync('sipp', baseArgs(target, scenario, localPort, extra, errFile), { cwd: dir, timeout: timeoutMs, encoding: 'utf8' });
-  return { status: r.status, errors: existsSync(errFile) ? readFileSync(errFile, 'utf8') : '', stdout: r.stdout ?? '' };
+  return { status: r.status, errors: existsSync(errFile) ? readFileSync(errFile, 'utf8') : '', stdout: r.stdout ?? '', dir, logs: sippLogs(dir) };
 }
 
 export interface BackgroundSipp {
@@ -43,7 +47,7 @@ export function startSipp(target: string, scenario: string, localPort: number, e
     stdout = (stdout + d).slice(-20_000);
   });
   const done = new Promise<SippResult>((resolve) => {
-    proc.once('exit', (code) => resolve({ status: code, errors: existsSync(errFile) ? readFileSync(errFile, 'utf8') : '', stdout }));
+    proc.once('exit', (code) => resolve({ status: code, errors: existsSync(errFile) ? readFileSync(errFile, 'utf8') : '', stdout, dir, logs: sippLogs(dir) }));
   });
   return {
     proc,
@@ -60,4 +64,63 @@ export function csvFile(content: string): string {
   const path = join(dir, 'data.csv');
   writeFileSync(path, content);
   return path;
+}
+
+// --- helpers for the call tests (issue 4) ---
+
+/** The `[authentication ...]` keyword of a phone, for a CSV field (SIPp 3.6.1 cannot nest [field] in it). */
+export function authKeyword(phone: { sip: { username: string; password: string } }): string {
+  return `[authentication username=${phone.sip.username} password=${phone.sip.password}]`;
+}
+
+/** One CSV line per call: the fields, `;`-separated, SEQUENTIAL. */
+export function callCsv(...rows: string[][]): string {
+  return csvFile(`SEQUENTIAL\n${rows.map((r) => r.join(';')).join('\n')}\n`);
+}
+
+/** Registers a phone (register-digest.xml) from localPort, where its UAS will listen next. */
+export function registerFrom(target: string, phone: { sip: { username: string; password: string } }, localPort: number): SippResult {
+  return runSipp(target, 'register-digest.xml', localPort, ['-inf', callCsv([phone.sip.username, authKeyword(phone)]), '-m', '1', '-timeout', '10', '-timeout_error']);
+}
+
+/** Text of the `<log>` actions of a run made with `-trace_logs` in `dir` (all files *_logs.log). */
+export function sippLogs(dir: string): string {
+  if (!existsSync(dir)) return '';
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('_logs.log'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('');
+}
+
+/** What `sip` (console) reports, the fields the call tests look at. */
+export interface SipCountersView {
+  calls: number;
+  rtpPortsInUse: number;
+  dialogs?: number;
+  heapUsed?: number;
+  transactions: { client: number; server: number } | null;
+  [k: string]: unknown;
+}
+
+export async function sipCounters(pbx: PbxProcess): Promise<SipCountersView> {
+  return JSON.parse(await pbx.command('sip')) as SipCountersView;
+}
+
+/**
+ * Polls the console (every 100 ms, at most timeoutMs) until `pred` holds for
+ * the `sip` counters; default: no call and no RTP port held. Returns the
+ * last counters and the `calls` text either way: the test asserts on them.
+ */
+export async function waitSip(
+  pbx: PbxProcess,
+  timeoutMs = 5000,
+  pred: (s: SipCountersView) => boolean = (s) => s.calls === 0 && s.rtpPortsInUse === 0,
+): Promise<{ sip: SipCountersView; calls: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let sip = await sipCounters(pbx);
+  while (!pred(sip) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    sip = await sipCounters(pbx);
+  }
+  return { sip, calls: await pbx.command('calls') };
 }

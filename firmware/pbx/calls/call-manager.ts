@@ -43,6 +43,8 @@ export interface SipSender {
   sendStateless(message: SipRequest | SipResponse, destination: Destination): void;
   /** The INVITE server transaction a CANCEL targets (§9.2), if any. */
   findInviteForCancel(cancel: SipRequest): ServerTransactionHandle | undefined;
+  /** Destroys the client transaction of a request sent with sendRequest, without telling its user (§9.1). */
+  abandon?(request: SipRequest): void;
   /** Host and port written in our Via and Contact. */
   readonly advertise: { host: string; port: number };
   readonly t1: number;
@@ -96,6 +98,10 @@ interface BLeg {
   finalStatus?: number;
   ack?: { request: SipRequest; destination: Destination };
   cancelSent: boolean;
+  /** A final response to the INVITE arrived (the transaction ends by itself). */
+  finalReceived?: boolean;
+  /** §9.1 give-up timer, armed when the CANCEL was answered but the INVITE not yet. */
+  giveUp?: TimerHandle;
 }
 
 /** A re-INVITE relayed from one leg to the other (hold, resume, new media). */
@@ -296,6 +302,11 @@ class Call {
   }
 
   private onBResponse(leg: BLeg, res: SipResponse): void {
+    if (res.status >= 200) {
+      leg.finalReceived = true;
+      leg.giveUp?.cancel();
+      leg.giveUp = undefined;
+    }
     const outcome = leg.dialogs.receiveResponse(res);
     if (outcome.kind === 'early' || outcome.kind === 'confirmed' || outcome.kind === 'additional') {
       this.m.owner.set(outcome.dialog.key, { call: this, leg: 'b' });
@@ -404,8 +415,22 @@ class Call {
     if (leg.cancelSent) return;
     leg.cancelSent = true;
     leg.state = 'cancelled';
-    const cancel = createCancel(leg.invite);
-    this.m.deps.sip.sendRequest(cancel, leg.destination, IGNORE_RESPONSES);
+    const sip = this.m.deps.sip;
+    // §9.1: "If there is no final response for the original request in 64*T1 seconds [...], the client SHOULD
+    // then consider the original transaction cancelled and SHOULD destroy the client transaction handling the
+    // original request." Without this, an INVITE transaction in Proceeding (no Timer B any more) whose callee
+    // vanished would live for ever. The CANCEL's own Timer F is that 64*T1 when the CANCEL gets no answer either.
+    const giveUp = (): void => {
+      leg.giveUp = undefined;
+      if (!leg.finalReceived) sip.abandon?.(leg.invite);
+    };
+    sip.sendRequest(createCancel(leg.invite), leg.destination, {
+      onResponse: (res) => {
+        if (res.status >= 200 && !leg.finalReceived && !leg.giveUp) leg.giveUp = this.m.deps.clock.setTimeout(giveUp, 64 * sip.t1);
+      },
+      onTimeout: giveUp,
+      onTransportError: giveUp,
+    });
   }
 
   private onRingTimeout(): void {
