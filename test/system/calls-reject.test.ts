@@ -45,13 +45,13 @@ test('issue 4, NUM-3: an unknown internal number gets 404 Not Found, no call is 
   t.is(await pbx.command('journal'), 'no calls in the journal');
 });
 
-test('issue 4: a callee that is not registered gets 480 Temporarily Unavailable (RFC 3261 §21.4.18), journal: not answered (failed)', async (t) => {
+test('issue 4: a callee that is not registered gets 480 Temporarily Unavailable (RFC 3261 §21.4.18), journal: missed (LOG-1)', async (t) => {
   const { pbx, target } = await pbxFor(t);
   const r = await callExpecting(t, target, p601, '602', 480);
   t.is(r.status, 0, `${r.errors}\n${r.logs}`);
   t.regex(r.logs, /final status 480/);
   await assertIdle(t, pbx);
-  t.regex(await pbx.command('journal'), /601 -> 602 {2}failed {2}0s/);
+  t.regex(await pbx.command('journal'), /601 -> 602 {2}missed {2}0s/);
 });
 
 test('issue 4: the callee answers 486 Busy Here: relayed to the caller, ACKed on both legs, journal: missed', async (t) => {

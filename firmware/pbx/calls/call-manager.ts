@@ -98,6 +98,10 @@ interface BLeg {
   finalStatus?: number;
   ack?: { request: SipRequest; destination: Destination };
   cancelSent: boolean;
+  /** A provisional response (100 included) arrived: a CANCEL may be sent (§9.1). */
+  provisional?: boolean;
+  /** We want this fork cancelled but it has not answered anything yet: the CANCEL waits for its first 1xx. */
+  cancelWanted?: boolean;
   /** A final response to the INVITE arrived (the transaction ends by itself). */
   finalReceived?: boolean;
   /** §9.1 give-up timer, armed when the CANCEL was answered but the INVITE not yet. */
@@ -312,6 +316,11 @@ class Call {
       this.m.owner.set(outcome.dialog.key, { call: this, leg: 'b' });
     }
     if (res.status < 200) {
+      leg.provisional = true;
+      if (leg.cancelWanted && !leg.cancelSent) {
+        this.sendCancel(leg);
+        return;
+      }
       if (res.status === 100 || this.ended) return;
       leg.state = 'proceeding';
       if (this.winner || this.a.final) return;
@@ -413,8 +422,19 @@ class Call {
   private cancelLeg(leg: BLeg): void {
     if (leg.state !== 'calling' && leg.state !== 'proceeding') return;
     if (leg.cancelSent) return;
-    leg.cancelSent = true;
     leg.state = 'cancelled';
+    // §9.1: "If no provisional response has been received, the CANCEL request MUST NOT be sent; rather,
+    // the client MUST wait for the arrival of a provisional response before sending the request."
+    // A fork that never answers at all ends by itself with Timer B.
+    if (!leg.provisional) {
+      leg.cancelWanted = true;
+      return;
+    }
+    this.sendCancel(leg);
+  }
+
+  private sendCancel(leg: BLeg): void {
+    leg.cancelSent = true;
     const sip = this.m.deps.sip;
     // §9.1: "If there is no final response for the original request in 64*T1 seconds [...], the client SHOULD
     // then consider the original transaction cancelled and SHOULD destroy the client transaction handling the
@@ -625,7 +645,8 @@ class Call {
       to: this.dialled,
       ...(answered ? { answeredBy: this.callee.internalNumber } : {}),
       direction: 'internal',
-      outcome: answered ? 'answered' : reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' ? 'missed' : 'failed',
+      // LOG-1 "missed": the callee could have answered (rang, busy, or not reachable); "failed": refused or broken.
+      outcome: answered ? 'answered' : reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' || reason === 'unavailable' ? 'missed' : 'failed',
       phones: [this.a.phone.mac, this.callee.mac],
       callerPhone: this.a.phone.mac,
     });

@@ -156,7 +156,7 @@ test('issue 4: a call to an unknown internal number is refused with 404 and no m
   t.is(s.manager.count(), 0);
 });
 
-test('issue 4: a callee that is not registered gets 480, and the journal counts the call as not answered (LOG-1)', async (t) => {
+test('issue 4: a callee that is not registered gets 480, and the journal counts it as missed (LOG-1)', async (t) => {
   const s = setup();
   s.registered.clear();
   const req = invite('601', '602');
@@ -165,7 +165,7 @@ test('issue 4: a callee that is not registered gets 480, and the journal counts 
   await s.settle();
   t.is(responses.at(-1)?.status, 480);
   t.is(s.manager.count(), 0);
-  t.like(s.journal.query()[0], { from: '601', to: '602', outcome: 'failed' });
+  t.like(s.journal.query()[0], { from: '601', to: '602', outcome: 'missed' });
 });
 
 test('issue 4: forking: every contact gets an INVITE, the first 200 wins and the other fork is CANCELed', async (t) => {
@@ -249,6 +249,10 @@ test('issue 4: no answer within the ring timeout: the forks are CANCELed and the
   t.is(responses.at(-1)?.status, 180);
   s.clock.advance(1);
   t.is(responses.at(-1)?.status, 480);
+  // RFC 3261 §9.1: only the fork that sent a provisional response is CANCELed now...
+  t.is(s.sent.filter((x) => x.req.method === 'CANCEL').length, 1);
+  // ...the silent one when its first provisional response arrives.
+  s.answerB(1, 100);
   t.is(s.sent.filter((x) => x.req.method === 'CANCEL').length, 2);
   t.like(s.journal.query()[0], { outcome: 'missed', from: '601', to: '602' });
   t.true(s.relays[0]!.closed);
