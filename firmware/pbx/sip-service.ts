@@ -334,6 +334,8 @@ export class SipService implements Service, TransactionUser {
       case 'BYE':
       case 'UPDATE':
       case 'INFO':
+      case 'REFER':
+      case 'NOTIFY':
         if (!this.calls?.inDialog(request, tx)) respond(481, 'Call/Transaction Does Not Exist');
         return;
       default:

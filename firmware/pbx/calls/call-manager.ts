@@ -9,6 +9,7 @@ import {
   getTo,
   getTag,
   isSipUri,
+  parseNameAddr,
   newBranch,
   newCallId,
   newTag,
@@ -71,7 +72,7 @@ export const SUPPORTED_FORMATS: readonly PayloadFormat[] = [
   { payloadType: 101, encoding: 'telephone-event', clockRate: 8000 },
 ];
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY';
 
 interface ALeg {
   invite: SipRequest;
@@ -264,11 +265,11 @@ class Call {
     this.ringTimer = this.m.deps.clock.setTimeout(() => this.onRingTimeout(), ringSeconds * 1000);
   }
 
-  private inviteContact(binding: Binding, index: number, body: Buffer): void {
+  /** An INVITE from the PBX to one registered contact, presenting `caller` (a phone of ours). */
+  private buildInvite(binding: Binding, caller: Phone, to: string, body: Buffer): { invite: SipRequest; destination: Destination } {
     const adv = this.m.deps.sip.advertise;
     const destination: Destination = { ...binding.source };
     const transport = destination.transport.toUpperCase();
-    const caller = this.a.phone;
     const display = `${caller.firstName} ${caller.lastName}`.trim() || caller.internalNumber;
     const invite = createRequest({
       method: 'INVITE',
@@ -277,7 +278,7 @@ class Call {
         ['Via', `SIP/2.0/${transport} ${adv.host}:${adv.port};branch=${newBranch()};rport`],
         ['Max-Forwards', '70'],
         ['From', `"${display.replace(/["\\]/g, '')}" <sip:${caller.internalNumber}@${adv.host}>;tag=${newTag()}`],
-        ['To', `<sip:${this.dialled}@${adv.host}>`],
+        ['To', `<sip:${to}@${adv.host}>`],
         ['Call-ID', newCallId()],
         ['CSeq', '1 INVITE'],
         ['Contact', this.m.contact(transport)],
@@ -288,6 +289,11 @@ class Call {
       ],
       body,
     });
+    return { invite, destination };
+  }
+
+  private inviteContact(binding: Binding, index: number, body: Buffer): void {
+    const { invite, destination } = this.buildInvite(binding, this.a.phone, this.dialled, body);
     const leg: BLeg = {
       index,
       binding,
@@ -483,7 +489,163 @@ class Call {
   // --- in-dialog ---
 
   dialogOf(leg: LegId): Dialog | undefined {
-    return leg === 'a' ? this.a.dialog : this.winner?.dialog;
+    return this.replaced[leg] ?? (leg === 'a' ? this.a.dialog : this.winner?.dialog);
+  }
+
+  /** Dialogs that took a leg's place after a blind transfer (REFER). */
+  private replaced: Partial<Record<LegId, Dialog>> = {};
+  /** The transfer in progress, if any (one at a time). */
+  private transfer: { from: LegId; forks: Array<{ invite: SipRequest; destination: Destination; dialogs: InviteClientDialogs; done: boolean; status?: number; provisional: boolean; cancelWanted: boolean }>; done: boolean } | undefined;
+
+  /** Phone (ours) on the side of a leg, for the identity presented to a transfer target. */
+  private partyOf(leg: LegId): Phone {
+    return leg === 'a' ? this.a.phone : this.callee;
+  }
+
+  /**
+   * Blind transfer (RFC 3515, RFC 5589): the party on `leg` asks us to connect
+   * the other party to the Refer-To target. We answer 202, report progress
+   * with NOTIFY (message/sipfrag), call the target with the media of that
+   * leg, and once it answers the target takes the transferor's place on the
+   * relay (the other party keeps its dialog and RTP address: nothing to
+   * renegotiate), then the transferor's dialog is ended.
+   */
+  referFrom(leg: LegId, req: SipRequest, tx: ServerTransactionHandle): void {
+    const dialog = this.dialogOf(leg);
+    const respond = (status: number, reason?: string, headers: Array<[string, string]> = []): void => {
+      tx.respond(createResponse(req, status, reason, headers));
+    };
+    if (!dialog || !this.relay || this.state !== 'answered') {
+      respond(403, 'Forbidden');
+      return;
+    }
+    if (this.transfer && !this.transfer.done) {
+      respond(491, 'Request Pending');
+      return;
+    }
+    const referTo = req.headers.get('refer-to');
+    const target = referTo ? parseNameAddr(referTo) : undefined;
+    if (!target || !isSipUri(target.uri)) {
+      // RFC 3515 §2.4.1: a REFER without a usable Refer-To is answered 400.
+      respond(400, 'Bad Refer-To');
+      return;
+    }
+    if ([...target.uri.headers.keys()].some((k) => k.toLowerCase() === 'replaces')) {
+      // Attended transfer (RFC 3891) is not handled yet: refuse cleanly so the phone can fall back.
+      respond(501, 'Replaces Not Implemented');
+      return;
+    }
+    const number = target.uri.user ?? '';
+    const phone = this.m.deps.config().phones.find((p) => p.internalNumber === number || p.sip.username === number);
+    if (!phone) {
+      respond(404, 'Not Found');
+      return;
+    }
+    const contacts = this.m.deps.contactsOf(phone.mac);
+    if (contacts.length === 0) {
+      respond(480, 'Temporarily Unavailable');
+      return;
+    }
+    respond(202, 'Accepted', [['Contact', this.m.contact(this.legTransport(leg))]]);
+    this.notifyTransferor(dialog, 'SIP/2.0 100 Trying', false);
+    const other: LegId = leg === 'a' ? 'b' : 'a';
+    const session = leg === 'a' ? this.a.session : this.bSession;
+    session.version++;
+    const body = this.m.deps.sdp.offer(session, this.relay.local(leg), this.formats, 'sendrecv', 20);
+    const transfer: NonNullable<Call['transfer']> = { from: leg, forks: [], done: false };
+    this.transfer = transfer;
+    for (const binding of contacts) {
+      const { invite, destination } = this.buildInvite(binding, this.partyOf(other), phone.internalNumber, body);
+      const fork: NonNullable<Call['transfer']>['forks'][number] = {
+        invite,
+        destination,
+        dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
+        done: false,
+        provisional: false,
+        cancelWanted: false,
+      };
+      transfer.forks.push(fork);
+      const settle = (status: number): void => {
+        if (fork.done) return;
+        fork.done = true;
+        fork.status = status;
+        if (!transfer.done && transfer.forks.every((f) => f.done)) {
+          transfer.done = true;
+          this.notifyTransferor(dialog, `SIP/2.0 ${status} ${status === 486 ? 'Busy Here' : 'Failed'}`, true);
+        }
+      };
+      this.m.deps.sip.sendRequest(invite, destination, {
+        onResponse: (res) => {
+          const outcome = fork.dialogs.receiveResponse(res);
+          if (res.status < 200) {
+            fork.provisional = true;
+            if (fork.cancelWanted) this.m.deps.sip.sendRequest(createCancel(invite), destination, IGNORE_RESPONSES);
+            fork.cancelWanted = false;
+            return;
+          }
+          if (res.status >= 300) {
+            settle(res.status);
+            return;
+          }
+          const d = outcome.kind === 'confirmed' || outcome.kind === 'additional' || outcome.kind === 'retransmission' ? outcome.dialog : undefined;
+          if (!d) return;
+          const ack = d.createAck(invite);
+          this.m.deps.sip.sendStateless(ack.request, ack.destination);
+          if (outcome.kind === 'retransmission') return;
+          if (transfer.done || this.ended || outcome.kind === 'additional') {
+            this.sendByeOn(d);
+            return;
+          }
+          const parsed = res.body.length > 0 ? this.m.deps.sdp.read(res.body) : undefined;
+          if (!parsed?.ok || !this.relay) {
+            this.sendByeOn(d);
+            settle(488);
+            return;
+          }
+          fork.done = true;
+          transfer.done = true;
+          for (const f of transfer.forks) {
+            if (f === fork || f.done) continue;
+            f.done = true;
+            if (f.provisional) this.m.deps.sip.sendRequest(createCancel(f.invite), f.destination, IGNORE_RESPONSES);
+            else f.cancelWanted = true;
+          }
+          // The target takes the transferor's place: same relay leg, new remote (the latch resets on a new address).
+          this.relay.setRemote(leg, parsed.sdp.remote);
+          if (leg === 'b') this.bRemoteKey = parsed.sdp.originKey;
+          this.m.owner.delete(dialog.key);
+          this.replaced[leg] = d;
+          this.m.owner.set(d.key, { call: this, leg });
+          this.notifyTransferor(dialog, 'SIP/2.0 200 OK', true);
+          this.sendByeOn(dialog);
+          this.log.info({ call: this.id, transferredTo: phone.internalNumber, leg }, 'blind transfer completed');
+        },
+        onTimeout: () => settle(408),
+        onTransportError: () => settle(503),
+      });
+    }
+  }
+
+  private legTransport(leg: LegId): string {
+    return leg === 'a' ? this.a.source.transport : (this.winner?.destination.transport ?? 'UDP');
+  }
+
+  /** RFC 3515 §2.4.5: NOTIFY with the transfer's progress as message/sipfrag. */
+  private notifyTransferor(dialog: Dialog, statusLine: string, final: boolean): void {
+    if (dialog.state === 'terminated') return;
+    try {
+      const out = dialog.createRequest('NOTIFY', {
+        headers: [
+          ['Event', 'refer'],
+          ['Subscription-State', final ? 'terminated;reason=noresource' : 'active;expires=60'],
+          ['Content-Type', 'message/sipfrag;version=2.0'],
+        ],
+        body: Buffer.from(`${statusLine}\r\n`),
+      });
+      this.m.deps.sip.sendRequest(out.request, out.destination, IGNORE_RESPONSES);
+    } catch (err) {
+      this.log.debug({ call: this.id, err: (err as Error).message }, 'cannot NOTIFY the transferor');
+    }
   }
 
   sendBye(leg: LegId): void {
@@ -635,6 +797,13 @@ class Call {
     if (this.a.dialog) {
       if (this.a.dialog.state !== 'terminated') this.a.dialog.terminate('local');
       this.m.owner.delete(this.a.dialog.key);
+    }
+    // Dialogs a blind transfer brought in (the target's, and the forks that lost).
+    const extra = [...Object.values(this.replaced), ...(this.transfer?.forks.flatMap((f) => f.dialogs.dialogs()) ?? [])];
+    for (const d of extra) {
+      if (!d) continue;
+      if (d.state !== 'terminated') d.terminate('local');
+      this.m.owner.delete(d.key);
     }
     const now = this.m.deps.clock.monotonic();
     const answered = this.answeredMono !== undefined;
@@ -806,9 +975,13 @@ export class CallManager {
       case 'INVITE':
         call.reinviteFrom(leg, req, tx);
         return true;
+      case 'REFER':
+        call.referFrom(leg, req, tx);
+        return true;
       case 'UPDATE':
       case 'INFO':
-        // Session refreshes (RFC 4028) and SIP INFO are answered on the leg that sent them.
+      case 'NOTIFY':
+        // Session refreshes (RFC 4028), SIP INFO and stray NOTIFYs are answered on the leg that sent them.
         tx.respond(createResponse(req, 200, 'OK'));
         return true;
       default:

@@ -305,3 +305,89 @@ test('issue 4: a B leg that answers 2xx after another fork won gets ACK then BYE
   t.is(byes[0]!.dest.host, '192.0.2.11');
   t.is(getCSeq(acks[1]!.headers)?.seq, 1);
 });
+
+/** A request the callee sends in its dialog with the PBX (B leg), built from our INVITE and its 2xx. */
+function inDialogFromB(bInvite: SipRequest, bTag: string, method: string, extra: string[]): SipRequest {
+  const from = bInvite.headers.get('from')!;
+  const to = bInvite.headers.get('to')!;
+  const text = [
+    `${method} sip:pbx@10.0.0.1:5060 SIP/2.0`,
+    'Via: SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKrefer1',
+    'Max-Forwards: 70',
+    `From: ${to};tag=${bTag}`,
+    `To: ${from}`,
+    `Call-ID: ${bInvite.headers.get('call-id')}`,
+    `CSeq: 5 ${method}`,
+    'Contact: <sip:602@192.0.2.10:5070>',
+    ...extra,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+  const r = parseMessage(Buffer.from(text));
+  if (!r.ok || r.message.kind !== 'request') throw new Error(`fixture does not parse: ${r.ok ? '' : r.error.reason}`);
+  return r.message;
+}
+
+test('RFC 3515 blind transfer: the callee REFERs the caller to 603; 202, NOTIFY 100 then 200, 603 takes the B leg of the relay, the transferor gets BYE', async (t) => {
+  const s = setup();
+  s.registered.add(s.config.phones[2]!.mac);
+  const req = invite('601', '602');
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  const bInvite = s.sent.filter((x) => x.req.method === 'INVITE')[0]!.req;
+  const refer = inDialogFromB(bInvite, 'btag0', 'REFER', ['Refer-To: <sip:603@10.0.0.1>', 'Referred-By: <sip:602@10.0.0.1>']);
+  const r = s.serverTx(refer);
+  t.true(s.manager.inDialog(refer, r.tx));
+  t.is(r.responses[0]?.status, 202);
+  const notifies = () => s.sent.filter((x) => x.req.method === 'NOTIFY');
+  t.is(notifies().length, 1);
+  t.is(notifies()[0]!.req.body.toString(), 'SIP/2.0 100 Trying\r\n');
+  t.is(notifies()[0]!.req.headers.get('event'), 'refer');
+  const toTarget = s.sent.filter((x) => x.req.method === 'INVITE')[1]!;
+  t.regex(toTarget.req.uri, /^sip:603@/);
+  t.regex(toTarget.req.headers.get('from')!, /sip:601@/, 'the target sees who stays on the call (the transferee)');
+  t.regex(toTarget.req.body.toString(), /m=audio 20002 RTP\/AVP 8 101/, 'same relay leg, same codec: the caller renegotiates nothing');
+  // 603 answers from another address.
+  const target200 = createResponse(toTarget.req, 200, undefined, [['Contact', '<sip:603@192.0.2.30:5070>'], ['Content-Type', 'application/sdp']], Buffer.from(ANSWER_SDP.replace(/192\.0\.2\.2/g, '192.0.2.30').replace('o=bob 7 7', 'o=carol 9 9')), { toTag: 'ctag' });
+  toTarget.user.onResponse(target200, { kind: 'ict', key: 'y', state: 'proceeding', request: toTarget.req });
+  t.deepEqual(s.relays[0]!.remotes.b?.rtp, { host: '192.0.2.30', port: 40000 }, 'the relay now sends leg b to 603');
+  t.is(notifies().length, 2);
+  t.is(notifies()[1]!.req.body.toString(), 'SIP/2.0 200 OK\r\n');
+  t.regex(notifies()[1]!.req.headers.get('subscription-state')!, /^terminated/);
+  const byes = s.sent.filter((x) => x.req.method === 'BYE');
+  t.is(byes.length, 1);
+  t.is(byes[0]!.dest.host, '192.0.2.10', 'the transferor (602) is released');
+  t.is(s.manager.count(), 1, 'the call goes on between 601 and 603');
+  // A BYE from the caller now ends the call towards 603.
+  const ok = a.responses.find((x) => x.status === 200)!;
+  const aTag = /tag=([^;>\s]+)/.exec(ok.headers.get('to') ?? '')?.[1];
+  const byeText = ['BYE sip:pbx@10.0.0.1:5060 SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKbye', 'Max-Forwards: 70', 'From: <sip:601@10.0.0.1>;tag=atag', `To: <sip:602@10.0.0.1>;tag=${aTag}`, 'Call-ID: call-a@test', 'CSeq: 3 BYE', 'Content-Length: 0', '', ''].join('\r\n');
+  const bye = parseMessage(Buffer.from(byeText));
+  if (!bye.ok || bye.message.kind !== 'request') throw new Error('bye fixture');
+  const b = s.serverTx(bye.message);
+  t.true(s.manager.inDialog(bye.message, b.tx));
+  t.is(b.responses[0]?.status, 200);
+  const lastBye = s.sent.filter((x) => x.req.method === 'BYE').at(-1)!;
+  t.is(lastBye.dest.host, '192.0.2.30', "sent to 603's remote target (its Contact, §12.2.1.1)");
+  t.regex(lastBye.req.uri, /603@192\.0\.2\.30/);
+  t.is(s.manager.count(), 0);
+  t.true(s.relays[0]!.closed);
+});
+
+test('RFC 3891: a REFER with Replaces (attended transfer) is refused cleanly with 501; the call goes on', async (t) => {
+  const s = setup();
+  const req = invite('601', '602');
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  const bInvite = s.sent.filter((x) => x.req.method === 'INVITE')[0]!.req;
+  const refer = inDialogFromB(bInvite, 'btag0', 'REFER', ['Refer-To: <sip:603@10.0.0.1?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>']);
+  const r = s.serverTx(refer);
+  t.true(s.manager.inDialog(refer, r.tx));
+  t.is(r.responses[0]?.status, 501);
+  t.is(s.manager.count(), 1);
+});
