@@ -13,6 +13,7 @@ PACKAGES=(
   baresip-core
   sipvicious
   kamailio
+  rtpengine-daemon
   socat
 )
 

@@ -25,6 +25,8 @@ export interface SippRunOptions {
   seconds: number;
   /** A call with no answer for this long fails (ms). */
   recvTimeoutMs?: number;
+  /** More SIPp arguments, after the usual ones. */
+  extraArgs?: readonly string[];
 }
 
 export interface SippResult {
@@ -39,7 +41,7 @@ export interface SippResult {
   causes: Record<string, number>;
   /** Wall time from the first call to the end of the last one (s), longest instance. */
   elapsed: number;
-  /** successful / elapsed: completed authenticated registrations per second. */
+  /** successful / elapsed: completed calls per second (authenticated registrations, calls). */
   achieved: number;
   /** CPU used by the SIPp processes, % of one core each (max over instances). */
   sippCpuPercent: number;
@@ -119,6 +121,7 @@ async function runOne(opts: SippRunOptions, index: number, rate: number, calls: 
     '-nd',
     '-nostdin',
     '-trace_stat', '-stf', statFile, '-fd', '1',
+    ...(opts.extraArgs ?? []),
   ];
   const proc = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -181,5 +184,57 @@ export async function runSipp(opts: SippRunOptions): Promise<SippResult> {
     sippCpuPercent: Math.max(...results.map((r) => r.cpuPercent)),
     exitCodes: results.map((r) => r.exitCode),
     ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
+  };
+}
+
+export interface SippServer {
+  pid: number;
+  /** Calls the server completed and failed so far (its statistics file, written every second). */
+  counts(): { successful: number; failed: number };
+  /** Ends it by PID (SIGKILL) and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A SIPp server (a UAS scenario) in the background on 127.0.0.1:localPort,
+ * until stop() (and at most `maxSeconds`): the called phone of bench/calls.ts.
+ */
+export function startSippServer(opts: { target: string; scenario: string; localPort: number; maxSeconds: number; extraArgs?: readonly string[] }): SippServer {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-sipp-uas-'));
+  const statFile = join(dir, 'stat.csv');
+  const args = [
+    opts.target,
+    '-sf', opts.scenario,
+    '-i', '127.0.0.1',
+    '-p', String(opts.localPort),
+    '-buff_size', '4194304',
+    '-max_retrans', '4',
+    '-timeout', String(opts.maxSeconds),
+    '-nd',
+    '-nostdin',
+    '-trace_stat', '-stf', statFile, '-fd', '1',
+    ...(opts.extraArgs ?? []),
+  ];
+  const proc = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'ignore'] });
+  const pid = proc.pid;
+  if (pid === undefined) throw new Error('sipp did not start');
+  const kill = setTimeout(() => {
+    if (proc.exitCode === null && proc.signalCode === null) process.kill(pid, 'SIGKILL');
+  }, (opts.maxSeconds + 10) * 1000);
+  return {
+    pid,
+    counts: () => {
+      const s = readStats(statFile);
+      return { successful: s?.successful ?? 0, failed: s?.failed ?? 0 };
+    },
+    async stop() {
+      clearTimeout(kill);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+        process.kill(pid, 'SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
