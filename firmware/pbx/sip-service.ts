@@ -28,7 +28,13 @@ import type { SdpPort } from './calls/sdp-port.ts';
 
 /** Methods a phone must authenticate for (RFC 3261 §22); the rest are answered without credentials. */
 const AUTHENTICATED_METHODS = new Set(['REGISTER', 'INVITE', 'SUBSCRIBE', 'PUBLISH', 'MESSAGE', 'REFER', 'NOTIFY', 'INFO', 'UPDATE']);
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY';
+/**
+ * Option tags we implement (Require/Supported, RFC 3261 §19.2). None yet:
+ * session timers (RFC 4028) are left to the phones, and Replaces (RFC 3891)
+ * is not handled, so a request that requires either gets 420.
+ */
+const SUPPORTED_OPTION_TAGS: ReadonlySet<string> = new Set<string>();
 /** Auth results that count towards a ban (a missing header or a stale nonce do not: phones do that normally). */
 const FAILURES: ReadonlySet<VerifyResult> = new Set(['bad-credentials', 'unknown-user', 'replay', 'malformed']);
 
@@ -207,6 +213,7 @@ export class SipService implements Service, TransactionUser {
     }
     if (msg.kind === 'request') {
       this.counters.requests++;
+      if (this.rejectUnsupportedExtensions(msg, source)) return;
       if (msg.method === 'REGISTER' && source.transport === 'UDP' && this.registerStateless(msg, source, now)) return;
       // In-dialog requests (To tag) are matched against dialogs with unguessable tags and not challenged.
       if (AUTHENTICATED_METHODS.has(msg.method) && !hasToTag(msg) && !layer.findServerTransaction(msg)) {
@@ -255,6 +262,26 @@ export class SipService implements Service, TransactionUser {
         transport.sendRaw(data, destination);
       },
     });
+    return true;
+  }
+
+  /**
+   * RFC 3261 §8.2.2.3: "If a UAS does not understand an option-tag listed in a
+   * Require header field, it MUST respond by generating a response with status
+   * code 420 (Bad Extension). The UAS MUST add an Unsupported header field".
+   * Require is not used in CANCEL or in ACK. Answered statelessly, before any
+   * authentication: nothing is processed.
+   */
+  private rejectUnsupportedExtensions(req: SipRequest, source: Endpoint): boolean {
+    if (req.method === 'ACK' || req.method === 'CANCEL') return false;
+    const required = req.headers.getAll('require').map((o) => o.trim().toLowerCase()).filter((o) => o !== '');
+    const unsupported = required.filter((o) => !SUPPORTED_OPTION_TAGS.has(o));
+    if (unsupported.length === 0) return false;
+    const via = topVia(req.headers);
+    if (via) {
+      const res = createResponse(req, 420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]], undefined, { toTag: this.statelessTag });
+      this.layer!.sendStateless(res, responseDestination(via, source));
+    }
     return true;
   }
 
@@ -315,7 +342,6 @@ export class SipService implements Service, TransactionUser {
           ['Allow', ALLOW],
           ['Accept', 'application/sdp'],
           ['Accept-Language', 'fr, en'],
-          ['Supported', 'replaces, timer'],
         ]);
         return;
       case 'CANCEL':

@@ -144,6 +144,29 @@ test('OPTIONS is answered 200 with Allow, without credentials (issue 3, RFC 3261
   t.is(headers(res, 'WWW-Authenticate').length, 0);
 });
 
+test('RFC 3261 §8.2.2.3: a request requiring an extension we lack gets 420 Bad Extension with Unsupported listing it', async (t) => {
+  const client = await UdpSipClient.open(t.context.pbx.sipPort);
+  t.teardown(() => client.close());
+  for (const method of ['OPTIONS', 'INVITE', 'REGISTER']) {
+    client.send(
+      buildRequest(
+        { method, user: '601', callId: rand(), cseq: 9, extra: [['Require', 'timer, foo'], ['Contact', '<sip:601@127.0.0.1>']] },
+        { transport: 'UDP', localPort: client.localPort, serverPort: client.serverPort },
+      ),
+    );
+    const res = await client.response();
+    t.is(res.status, 420, `${method}: ${res.raw}`);
+    t.is(header(res, 'Unsupported'), 'timer, foo', method);
+    t.is(header(res, 'CSeq'), `9 ${method}`);
+  }
+  t.is(header(await optionsAnswer(client), 'Supported'), undefined, 'no option tag is claimed that is not implemented');
+});
+
+async function optionsAnswer(client: UdpSipClient) {
+  client.send(buildRequest({ method: 'OPTIONS', user: 'nobody', callId: rand(), cseq: 1 }, { transport: 'UDP', localPort: client.localPort, serverPort: client.serverPort }));
+  return client.response();
+}
+
 test('REGISTER over TCP with SIPp (-t t1) registers the phone; the binding is via tcp (issue 3, RFC 3261 §18.3)', async (t) => {
   const pbx = t.context.pbx;
   const dir = mkdtempSync(join(tmpdir(), 'sipp-tcp-'));
