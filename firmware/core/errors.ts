@@ -13,6 +13,9 @@ export const ERROR_CODES = {
   E_NOT_SUPPORTED: 'not supported on this board',
   E_CONFIRMATION_REQUIRED: 'confirmation required',
   E_INTERNAL: 'internal error',
+  E_MEDIA_PORTS_EXHAUSTED: 'no free RTP/RTCP port pair in the range',
+  E_MEDIA_CLOSED: 'media engine closed',
+  E_MEDIA_FORMAT: 'unsupported or malformed media file',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

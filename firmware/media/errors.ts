@@ -1,22 +1,15 @@
-/**
- * Errors of the media engine. Their codes are stable strings in the spirit of
- * core/errors.ts (which media does not extend on its own: the catalogue is
- * shared). Callers test `err.code`.
- */
-export const MEDIA_ERROR_CODES = {
-  E_MEDIA_PORTS_EXHAUSTED: 'no free RTP/RTCP port pair in the range',
-  E_MEDIA_CLOSED: 'media engine closed',
-  E_MEDIA_FORMAT: 'unsupported or malformed media file',
-} as const;
+import { PbxError, type ErrorCode } from '../core/errors.ts';
 
-export type MediaErrorCode = keyof typeof MEDIA_ERROR_CODES;
+/** The media engine's error codes, from the shared catalogue (core/errors.ts, docs/errors.md). */
+export type MediaErrorCode = Extract<ErrorCode, `E_MEDIA_${string}`>;
 
-export class MediaError extends Error {
+/** A PbxError raised by the media engine; callers test `err.code`. */
+export class MediaError extends PbxError {
   constructor(
-    readonly code: MediaErrorCode,
+    override readonly code: MediaErrorCode,
     message?: string,
   ) {
-    super(message ?? MEDIA_ERROR_CODES[code]);
+    super(code, message);
     this.name = 'MediaError';
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
-import type { ConfigStore } from '../config/index.ts';
+import { phoneSchema, type ConfigStore } from '../config/index.ts';
 import { defineCommand, fail, type CommandRegistry } from '../api/index.ts';
 import { allocateInternalNumber } from './numbering.ts';
 
@@ -31,40 +31,20 @@ export function registerPhoneCommands(registry: CommandRegistry, config: ConfigS
           if (!n.ok) fail('E_BAD_ARGUMENTS', n.reason);
           const password = randomBytes(12).toString('base64url');
           added = { internalNumber: n.number, username: n.number, password };
-          c.phones.push({
-            mac: m,
-            model: 'unknown',
-            internalNumber: n.number,
-            ...(did !== undefined ? { did } : {}),
-            firstName: '',
-            lastName: '',
-            sip: { username: n.number, password },
-            restrictionProfile: did ? 10 : 1,
-            forwardRestrictionProfile: did ? 10 : 1,
-            presentedIdentity: did ? 'did' : 'main',
-            hideIdentity: false,
-            callWaiting: true,
-            automaticCallback: false,
-            hideIdentityOnInternalForward: false,
-            successiveForwarding: false,
-            forwardedCallerId: 'main',
-            forwards: {
-              unconditional: { enabled: false },
-              busy: { enabled: false },
-              noAnswer: { enabled: true, destination: 'voicemail', rings: 5 },
-              disconnect: { enabled: false },
-              disconnectOrNoAnswer: { enabled: false },
-            },
-            forwardProtection: false,
-            standardOverflowOptOut: false,
-            voicemail: { enabled: true, emailEnabled: false },
-            preAnswer: { enabled: false },
-            voicePresentation: 0,
-            simultaneousRing: { allowed: false, enabled: false },
-            mainNumberOnMobile: { enabled: false },
-            screenKeys: [],
-            installedAt: new Date(clock.now()).toISOString(),
-          });
+          // The schema's defaults are the factory settings of a new phone (forwards, voicemail, keys...).
+          c.phones.push(
+            phoneSchema.parse({
+              mac: m,
+              internalNumber: n.number,
+              ...(did !== undefined ? { did } : {}),
+              sip: { username: n.number, password },
+              // RES-3: all allowed with a DID, profile 1 (emergency, free and service numbers) without.
+              restrictionProfile: did ? 10 : 1,
+              forwardRestrictionProfile: did ? 10 : 1,
+              presentedIdentity: did ? 'did' : 'main',
+              installedAt: new Date(clock.now()).toISOString(),
+            }),
+          );
         });
         if (!r.ok) throw r.error;
         return added!;

@@ -1,40 +1,18 @@
-import { factoryDefaults, type Config, type Phone } from '../../firmware/config/index.ts';
+import { factoryDefaults, phoneSchema, type Config, type Phone } from '../../firmware/config/index.ts';
 
 /** A valid phone record (NUM-3 numbering unless a DID is given). */
 export function makePhone(n: number, extra: Partial<Phone> = {}): Phone {
   const hex = n.toString(16).padStart(2, '0');
   return {
-    mac: `00:08:5d:00:00:${hex}`,
-    model: 'Aastra 6731i',
-    internalNumber: String(600 + n),
-    firstName: '',
-    lastName: '',
-    sip: { username: `phone${n}`, password: `secret-secret-${n}` },
-    restrictionProfile: 1,
-    forwardRestrictionProfile: 1,
-    presentedIdentity: 'main',
-    hideIdentity: false,
-    callWaiting: true,
-    automaticCallback: false,
-    hideIdentityOnInternalForward: false,
-    successiveForwarding: false,
-    forwardedCallerId: 'main',
-    forwards: {
-      unconditional: { enabled: false },
-      busy: { enabled: false },
-      noAnswer: { enabled: true, destination: 'voicemail', rings: 5 },
-      disconnect: { enabled: false },
-      disconnectOrNoAnswer: { enabled: false },
-    },
-    forwardProtection: false,
-    standardOverflowOptOut: false,
-    voicemail: { enabled: true, emailEnabled: false },
-    preAnswer: { enabled: false },
-    voicePresentation: 0,
-    simultaneousRing: { allowed: false, enabled: false },
-    mainNumberOnMobile: { enabled: false },
-    screenKeys: [],
-    installedAt: '2026-01-05T09:00:00.000Z',
+    ...phoneSchema.parse({
+      mac: `00:08:5d:00:00:${hex}`,
+      model: 'Aastra 6731i',
+      internalNumber: String(600 + n),
+      sip: { username: `phone${n}`, password: `secret-secret-${n}` },
+      restrictionProfile: 1,
+      forwardRestrictionProfile: 1,
+      installedAt: '2026-01-05T09:00:00.000Z',
+    }),
     ...extra,
   };
 }
