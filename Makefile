@@ -30,8 +30,13 @@ build: deps
 test: deps-test typecheck build
 	ava $(AVA_FLAGS)
 
+# Every benchmark, each beside its reference (about 15 minutes; bench/README.md).
 bench: deps-test build
-	@echo "see bench/README.md"
+	tsx bench/boot.ts
+	tsx bench/parser.ts
+	tsx bench/register.ts
+	tsx bench/calls.ts
+	tsx bench/media.ts
 
 clean:
 	rm -rf out .cache
