@@ -283,7 +283,6 @@ class Call {
         ['CSeq', '1 INVITE'],
         ['Contact', this.m.contact(transport)],
         ['Allow', ALLOW],
-        ['Supported', 'replaces'],
         ['User-Agent', 'pbxgate'],
         ['Content-Type', 'application/sdp'],
       ],
@@ -498,7 +497,7 @@ class Call {
   private transfer: { from: LegId; forks: Array<{ invite: SipRequest; destination: Destination; dialogs: InviteClientDialogs; done: boolean; status?: number; provisional: boolean; cancelWanted: boolean }>; done: boolean } | undefined;
 
   /** Phone (ours) on the side of a leg, for the identity presented to a transfer target. */
-  private partyOf(leg: LegId): Phone {
+  partyOf(leg: LegId): Phone {
     return leg === 'a' ? this.a.phone : this.callee;
   }
 
@@ -519,7 +518,7 @@ class Call {
       respond(403, 'Forbidden');
       return;
     }
-    if (this.transfer && !this.transfer.done) {
+    if (this.busyTransferring()) {
       respond(491, 'Request Pending');
       return;
     }
@@ -530,9 +529,9 @@ class Call {
       respond(400, 'Bad Refer-To');
       return;
     }
-    if ([...target.uri.headers.keys()].some((k) => k.toLowerCase() === 'replaces')) {
-      // Attended transfer (RFC 3891) is not handled yet: refuse cleanly so the phone can fall back.
-      respond(501, 'Replaces Not Implemented');
+    const replaces = [...target.uri.headers].find(([k]) => k.toLowerCase() === 'replaces')?.[1];
+    if (replaces !== undefined) {
+      this.attendedTransfer(leg, dialog, req, tx, replaces);
       return;
     }
     const number = target.uri.user ?? '';
@@ -626,6 +625,176 @@ class Call {
     }
   }
 
+  /**
+   * Attended transfer (RFC 5589 §7): the party on `leg` (the transferor)
+   * talks to us in two calls, this one and the one its Refer-To's Replaces
+   * names (RFC 3891), and asks us to connect the other party of this call
+   * (the transferee) with the other party of that one (the target). A real
+   * transferee would send the target an INVITE with Replaces; we are the
+   * target's peer already, so nothing rings: the target gets a re-INVITE on
+   * its existing dialog moving its media to this call's relay (same leg as
+   * the transferor's), its dialog takes the transferor's place, the
+   * transferor is released on both calls and the other call ends without
+   * BYE to the target. Failures are reported in the final NOTIFY, as the
+   * transferee's INVITE with Replaces would have been (RFC 3515 §2.4.5), and
+   * both calls are left as they were.
+   */
+  private attendedTransfer(leg: LegId, dialog: Dialog, req: SipRequest, tx: ServerTransactionHandle, replaces: string): void {
+    // Replaces = callid *(SEMI replaces-param); to-tag and from-tag are mandatory (RFC 3891 §6.1).
+    const [callId, ...params] = replaces.split(';').map((p) => p.trim());
+    const param = (name: string): string | undefined => {
+      const p = params.find((x) => x.toLowerCase().startsWith(`${name}=`));
+      return p?.slice(name.length + 1);
+    };
+    const toTag = param('to-tag');
+    const fromTag = param('from-tag');
+    if (!callId || !toTag || !fromTag || !this.relay) {
+      tx.respond(createResponse(req, 400, 'Bad Refer-To'));
+      return;
+    }
+    tx.respond(createResponse(req, 202, 'Accepted', [['Contact', this.m.contact(this.legTransport(leg))]]));
+    this.notifyTransferor(dialog, 'SIP/2.0 100 Trying', false);
+    // The Replaces names the transferor's dialog as the transferor sees it: its to-tag is ours (our local
+    // tag), its from-tag the transferor's (our remote tag).
+    const replacedDialog = this.m.dialogs.get({ callId, localTag: toTag, remoteTag: fromTag });
+    const owned = replacedDialog ? this.m.owner.get(replacedDialog.key) : undefined;
+    const other = owned?.call;
+    // RFC 3891 §3: "If no match is found, the UAS rejects the INVITE and returns a 481 Call/Transaction
+    // Does Not Exist response." We stand for the transferee's INVITE: the 481 goes into the final NOTIFY.
+    // The same for a dialog that is this call, not the transferor's, or of a call not (or no longer) answered.
+    if (
+      !replacedDialog ||
+      !owned ||
+      !other ||
+      other === this ||
+      other.ended ||
+      other.state !== 'answered' ||
+      !other.relay ||
+      replacedDialog.state !== 'confirmed' ||
+      other.partyOf(owned.leg).mac !== this.partyOf(leg).mac
+    ) {
+      this.log.info({ call: this.id, replaces }, 'attended transfer: Replaces matches no call of the transferor');
+      this.notifyTransferor(dialog, 'SIP/2.0 481 Call/Transaction Does Not Exist', true);
+      return;
+    }
+    const targetLeg: LegId = owned.leg === 'a' ? 'b' : 'a';
+    const targetDialog = other.dialogOf(targetLeg);
+    if (!targetDialog || targetDialog.state !== 'confirmed' || other.pending || other.busyTransferring() || this.pending) {
+      // §14.1: an offer is already under way on one of the dialogs concerned.
+      this.notifyTransferor(dialog, 'SIP/2.0 491 Request Pending', true);
+      return;
+    }
+    const transferee: LegId = leg === 'a' ? 'b' : 'a';
+    this.attended = true;
+    other.attended = true;
+    // The target's dialog keeps its o= session (RFC 3264 §8: same session id, version + 1) on our relay's leg.
+    const session = targetLeg === 'a' ? other.a.session : other.bSession;
+    session.version++;
+    const body = this.m.deps.sdp.offer(session, this.relay.local(leg), this.formats, 'sendrecv', 20);
+    this.offerOn(targetDialog, body, (res) => {
+      this.attended = false;
+      other.attended = false;
+      const parsed = typeof res !== 'number' && res.body.length > 0 ? this.m.deps.sdp.read(res.body) : undefined;
+      if (typeof res === 'number' || !parsed?.ok || !this.relay || this.ended || other.ended) {
+        const status = typeof res === 'number' ? res : 488;
+        this.log.info({ call: this.id, status }, 'attended transfer failed: the target refused the new media');
+        // RFC 3261 §14.1: "If a UA receives a non-2xx final response to a re-INVITE, the session parameters MUST
+        // remain unchanged, as if no re-INVITE had been issued." Both calls go on as they were.
+        this.notifyTransferor(dialog, `SIP/2.0 ${status} ${status === 491 ? 'Request Pending' : 'Failed'}`, true);
+        return;
+      }
+      // The target takes the transferor's place: same relay leg, new remote (the latch resets on a new address).
+      this.relay.setRemote(leg, parsed.sdp.remote);
+      if (leg === 'a') {
+        this.a.session = session;
+        this.a.offer = parsed.sdp;
+        this.a.lastSdp = body;
+      } else {
+        this.bSession = session;
+        this.bRemoteKey = parsed.sdp.originKey;
+        this.bLastSdp = body;
+      }
+      this.m.owner.delete(dialog.key);
+      this.replaced[leg] = targetDialog;
+      this.m.owner.set(targetDialog.key, { call: this, leg });
+      this.notifyTransferor(dialog, 'SIP/2.0 200 OK', true);
+      this.sendByeOn(dialog);
+      other.sendByeOn(replacedDialog);
+      // The other call ends here: its relay is closed, its dialogs released except the target's, now ours.
+      other.end('transferred');
+      this.resumeIfHeld(transferee);
+      this.log.info({ call: this.id, replacedCall: other.id, leg }, 'attended transfer completed');
+    });
+  }
+
+  /** Did an attended transfer move a dialog of this call, or is one under way? */
+  private attended = false;
+
+  busyTransferring(): boolean {
+    return this.attended || (this.transfer !== undefined && !this.transfer.done);
+  }
+
+  /**
+   * A transferor usually held the transferee before calling the target: once
+   * the transferee is connected to the target, it is offered sendrecv again
+   * unless its last SDP already says so (RFC 3264 §8.4).
+   */
+  private resumeIfHeld(leg: LegId): void {
+    const d = this.dialogOf(leg);
+    const current = leg === 'a' ? this.a.offer.remote.direction : undefined;
+    if (!d || !this.relay || current === undefined || current === 'sendrecv') return;
+    this.a.session.version++;
+    const body = this.m.deps.sdp.offer(this.a.session, this.relay.local('a'), this.formats, 'sendrecv', this.a.offer.remote.ptimeMs);
+    this.a.lastSdp = body;
+    this.attended = true;
+    this.offerOn(d, body, (res) => {
+      this.attended = false;
+      if (typeof res === 'number') {
+        this.log.info({ call: this.id, status: res }, 'the transferee refused to be taken off hold');
+        return;
+      }
+      const parsed = res.body.length > 0 ? this.m.deps.sdp.read(res.body) : undefined;
+      if (parsed?.ok && this.relay && !this.ended) {
+        this.relay.setRemote('a', parsed.sdp.remote);
+        this.a.offer = parsed.sdp;
+      }
+    });
+  }
+
+  /** A re-INVITE of ours with an offer on a dialog: every 2xx is ACKed (§13.2.2.4), `done` is told once. */
+  private offerOn(d: Dialog, body: Buffer, done: (res: SipResponse | number) => void): void {
+    let settled = false;
+    const finish = (res: SipResponse | number): void => {
+      if (settled) return;
+      settled = true;
+      done(res);
+    };
+    let out: ReturnType<Dialog['createRequest']>;
+    try {
+      out = d.createRequest('INVITE', { headers: [['Content-Type', 'application/sdp'], ['Allow', ALLOW]], body });
+    } catch {
+      finish(481);
+      return;
+    }
+    const invite = out.request;
+    const sent = this.m.deps.sip.sendRequest(invite, out.destination, {
+      onResponse: (res) => {
+        d.receiveResponse(res);
+        if (res.status < 200) return;
+        if (res.status >= 300) {
+          finish(res.status);
+          return;
+        }
+        const ack = d.createAck(invite);
+        this.m.deps.sip.sendStateless(ack.request, ack.destination);
+        finish(res);
+      },
+      onTimeout: () => finish(408),
+      onTransportError: () => finish(503),
+    });
+    if (!sent) finish(503);
+  }
+
   private legTransport(leg: LegId): string {
     return leg === 'a' ? this.a.source.transport : (this.winner?.destination.transport ?? 'UDP');
   }
@@ -687,7 +856,7 @@ class Call {
       tx.respond(createResponse(req, 491, 'Request Pending'));
       return;
     }
-    if (this.pending) {
+    if (this.pending || this.attended) {
       // §14.2: a re-INVITE while one is in progress: 491, the peer retries later.
       tx.respond(createResponse(req, 491, 'Request Pending', [['Retry-After', '1']]));
       return;
@@ -788,23 +957,19 @@ class Call {
     this.noAckTimer?.cancel();
     const stats = this.relay ? { a: this.relay.stats('a'), b: this.relay.stats('b') } : undefined;
     this.relay?.close();
-    for (const l of this.bLegs) {
-      for (const d of l.dialogs.dialogs()) {
-        if (d.state !== 'terminated') d.terminate('local');
-        this.m.owner.delete(d.key);
-      }
-    }
-    if (this.a.dialog) {
-      if (this.a.dialog.state !== 'terminated') this.a.dialog.terminate('local');
-      this.m.owner.delete(this.a.dialog.key);
-    }
-    // Dialogs a blind transfer brought in (the target's, and the forks that lost).
-    const extra = [...Object.values(this.replaced), ...(this.transfer?.forks.flatMap((f) => f.dialogs.dialogs()) ?? [])];
-    for (const d of extra) {
-      if (!d) continue;
+    const release = (d: Dialog | undefined): void => {
+      if (!d) return;
+      // An attended transfer moved this dialog to another call (RFC 5589 §7): it lives on there.
+      const o = this.m.owner.get(d.key);
+      if (o && o.call !== this) return;
       if (d.state !== 'terminated') d.terminate('local');
       this.m.owner.delete(d.key);
-    }
+    };
+    for (const l of this.bLegs) for (const d of l.dialogs.dialogs()) release(d);
+    release(this.a.dialog);
+    // Dialogs a transfer brought in (the target's, and the forks that lost).
+    for (const d of Object.values(this.replaced)) release(d);
+    for (const d of this.transfer?.forks.flatMap((f) => f.dialogs.dialogs()) ?? []) release(d);
     const now = this.m.deps.clock.monotonic();
     const answered = this.answeredMono !== undefined;
     this.m.deps.journal.add({

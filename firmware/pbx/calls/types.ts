@@ -26,4 +26,6 @@ export type CallEndReason =
   | 'not-found'
   | 'no-ack'
   | 'error'
-  | 'shutdown';
+  | 'shutdown'
+  /** An attended transfer joined the call's parties to another call (RFC 5589 §7). */
+  | 'transferred';

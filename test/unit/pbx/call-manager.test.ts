@@ -51,11 +51,15 @@ function invite(from: string, to: string, callId = 'call-a@test'): SipRequest {
 }
 
 class FakeRelay implements RelayCall {
-  readonly id = 'r1';
+  readonly id: string;
   remotes: Partial<Record<LegId, LegRemote>> = {};
   closed = false;
+  /** The n-th relay (0-based) has ports 20000+4n (leg a) and 20002+4n (leg b). */
+  constructor(private readonly n = 0) {
+    this.id = `r${n + 1}`;
+  }
   local(leg: LegId) {
-    return { host: '10.0.0.1', port: leg === 'a' ? 20000 : 20002 };
+    return { host: '10.0.0.1', port: 20000 + 4 * this.n + (leg === 'a' ? 0 : 2) };
   }
   setRemote(leg: LegId, remote: LegRemote): void {
     this.remotes[leg] = remote;
@@ -76,7 +80,7 @@ function setup(contactsPerCallee = 1) {
   const relays: FakeRelay[] = [];
   const media: MediaEngine = {
     createRelayCall: async () => {
-      const r = new FakeRelay();
+      const r = new FakeRelay(relays.length);
       relays.push(r);
       return r;
     },
@@ -307,7 +311,7 @@ test('issue 4: a B leg that answers 2xx after another fork won gets ACK then BYE
 });
 
 /** A request the callee sends in its dialog with the PBX (B leg), built from our INVITE and its 2xx. */
-function inDialogFromB(bInvite: SipRequest, bTag: string, method: string, extra: string[]): SipRequest {
+function inDialogFromB(bInvite: SipRequest, bTag: string, method: string, extra: string[], opts: { cseq?: number; body?: string } = {}): SipRequest {
   const from = bInvite.headers.get('from')!;
   const to = bInvite.headers.get('to')!;
   const text = [
@@ -317,12 +321,13 @@ function inDialogFromB(bInvite: SipRequest, bTag: string, method: string, extra:
     `From: ${to};tag=${bTag}`,
     `To: ${from}`,
     `Call-ID: ${bInvite.headers.get('call-id')}`,
-    `CSeq: 5 ${method}`,
+    `CSeq: ${opts.cseq ?? 5} ${method}`,
     'Contact: <sip:602@192.0.2.10:5070>',
     ...extra,
-    'Content-Length: 0',
+    ...(opts.body ? ['Content-Type: application/sdp'] : []),
+    `Content-Length: ${Buffer.byteLength(opts.body ?? '')}`,
     '',
-    '',
+    opts.body ?? '',
   ].join('\r\n');
   const r = parseMessage(Buffer.from(text));
   if (!r.ok || r.message.kind !== 'request') throw new Error(`fixture does not parse: ${r.ok ? '' : r.error.reason}`);
@@ -377,17 +382,177 @@ test('RFC 3515 blind transfer: the callee REFERs the caller to 603; 202, NOTIFY 
   t.true(s.relays[0]!.closed);
 });
 
-test('RFC 3891: a REFER with Replaces (attended transfer) is refused cleanly with 501; the call goes on', async (t) => {
+
+const C_SDP = ANSWER_SDP.replace(/192\.0\.2\.2/g, '192.0.2.30').replace('o=bob 7 7', 'o=carol 9 9');
+
+/** A request the caller (A leg) sends in its dialog with the PBX, given the PBX's To tag. */
+function inDialogFromA(callId: string, from: string, to: string, pbxTag: string, method: string, cseq: number, extra: string[] = []): SipRequest {
+  const text = [`${method} sip:pbx@10.0.0.1:5060 SIP/2.0`, 'Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK' + method + cseq, 'Max-Forwards: 70', `From: <sip:${from}@10.0.0.1>;tag=atag`, `To: <sip:${to}@10.0.0.1>;tag=${pbxTag}`, `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`, ...extra, 'Content-Length: 0', '', ''].join('\r\n');
+  const r = parseMessage(Buffer.from(text));
+  if (!r.ok || r.message.kind !== 'request') throw new Error('fixture does not parse');
+  return r.message;
+}
+
+const toTagOf = (res: SipResponse): string => /tag=([^;>\s]+)/.exec(res.headers.get('to') ?? '')?.[1] ?? '';
+
+/**
+ * Call 1: 601 -> 602 (answered); call 2: 602 -> 603 (answered by 603 from
+ * 192.0.2.30). 602's dialog with the PBX in call 2 is call 2's A leg.
+ */
+async function twoCalls() {
   const s = setup();
-  const req = invite('601', '602');
-  const a = s.serverTx(req);
-  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  s.registered.add(s.config.phones[2]!.mac);
+  const req1 = invite('601', '602');
+  const a1 = s.serverTx(req1);
+  s.manager.newInvite(req1, a1.tx, a1.tx.destination, '601');
   await s.settle();
   s.answerB(0, 200, ANSWER_SDP);
   const bInvite = s.sent.filter((x) => x.req.method === 'INVITE')[0]!.req;
-  const refer = inDialogFromB(bInvite, 'btag0', 'REFER', ['Refer-To: <sip:603@10.0.0.1?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>']);
+  const req2 = invite('602', '603', 'call-b@test');
+  const a2 = s.serverTx(req2);
+  s.manager.newInvite(req2, a2.tx, a2.tx.destination, '602');
+  await s.settle();
+  const toC = s.sent.filter((x) => x.req.method === 'INVITE')[1]!;
+  t0(toC.req.uri.startsWith('sip:603@'));
+  const c200 = createResponse(toC.req, 200, undefined, [['Contact', '<sip:603@192.0.2.30:5070>'], ['Content-Type', 'application/sdp']], Buffer.from(C_SDP), { toTag: 'ctag' });
+  toC.user.onResponse(c200, { kind: 'ict', key: 'c', state: 'proceeding', request: toC.req });
+  const ok1 = a1.responses.find((r) => r.status === 200)!;
+  const ok2 = a2.responses.find((r) => r.status === 200)!;
+  return { s, a1, a2, bInvite, toC, pbxTag1: toTagOf(ok1), pbxTag2: toTagOf(ok2), cCallId: toC.req.headers.get('call-id')! };
+}
+
+function t0(ok: boolean): void {
+  if (!ok) throw new Error('fixture: unexpected set-up');
+}
+
+test('RFC 5589 §7 / RFC 3891 attended transfer: 602 (A on hold) REFERs 601 with Replaces of its call to 603; 603 is re-INVITEd onto call 1\'s relay, 601 is resumed, 602 gets NOTIFY 200 and BYE on both calls, call 2 ends without BYE to 603', async (t) => {
+  const { s, bInvite, toC, pbxTag1, pbxTag2, cCallId } = await twoCalls();
+  t.is(s.manager.count(), 2);
+  const method = (m: string) => s.sent.filter((x) => x.req.method === m);
+  const onCallId = (m: string, id: string) => method(m).filter((x) => x.req.headers.get('call-id') === id);
+  // 602 holds 601 on call 1 (sendonly), relayed to 601 who answers recvonly.
+  const hold = inDialogFromB(bInvite, 'btag0', 'INVITE', [], { cseq: 5, body: ANSWER_SDP.replace('o=bob 7 7', 'o=bob 7 8').replace('a=sendrecv', 'a=sendonly') });
+  const h = s.serverTx(hold);
+  t.true(s.manager.inDialog(hold, h.tx));
+  const toA = onCallId('INVITE', 'call-a@test')[0]!;
+  t.regex(toA.req.body.toString(), /a=sendonly/);
+  const aHeld = createResponse(toA.req, 200, undefined, [['Contact', '<sip:601@192.0.2.1:5062>'], ['Content-Type', 'application/sdp']], Buffer.from(SDP.replace('o=alice 1 1', 'o=alice 1 2').replace('a=sendrecv', 'a=recvonly')), {});
+  toA.user.onResponse(aHeld, { kind: 'ict', key: 'h', state: 'proceeding', request: toA.req });
+  t.is(h.responses.at(-1)?.status, 200);
+
+  const cOffer = toC.req.body.toString();
+  const cSession = /o=\S+ (\d+) (\d+)/.exec(cOffer)!;
+  const refer = inDialogFromB(bInvite, 'btag0', 'REFER', [`Refer-To: <sip:603@10.0.0.1?Replaces=call-b%40test%3Bto-tag%3D${pbxTag2}%3Bfrom-tag%3Datag>`, 'Referred-By: <sip:602@10.0.0.1>'], { cseq: 6 });
   const r = s.serverTx(refer);
   t.true(s.manager.inDialog(refer, r.tx));
-  t.is(r.responses[0]?.status, 501);
-  t.is(s.manager.count(), 1);
+  t.is(r.responses[0]?.status, 202);
+  const call1Id = bInvite.headers.get('call-id')!;
+  t.is(onCallId('NOTIFY', call1Id)[0]?.req.body.toString(), 'SIP/2.0 100 Trying\r\n');
+  // Nothing rings: 603 gets a re-INVITE on its existing dialog, on call 1's relay leg b, call 1's codec.
+  const reinvites = onCallId('INVITE', cCallId);
+  t.is(reinvites.length, 2, 'the initial INVITE and the re-INVITE');
+  const reinvite = reinvites[1]!;
+  t.regex(reinvite.req.uri, /^sip:603@192\.0\.2\.30:5070/);
+  t.regex(reinvite.req.headers.get('to')!, /tag=ctag/);
+  const body = reinvite.req.body.toString();
+  t.regex(body, /m=audio 20002 RTP\/AVP 8 101/, "relay 1's leg b, not relay 2's (20006)");
+  t.regex(body, /a=sendrecv/);
+  t.regex(body, new RegExp(`o=\\S+ ${cSession[1]} ${Number(cSession[2]) + 1} `), 'same o= session towards 603, version + 1 (RFC 3264 §8)');
+  t.is(s.manager.count(), 2, 'nothing changes until 603 accepts');
+  t.false(s.relays[1]!.closed);
+  const cOk = createResponse(reinvite.req, 200, undefined, [['Contact', '<sip:603@192.0.2.30:5070>'], ['Content-Type', 'application/sdp']], Buffer.from(C_SDP.replace('o=carol 9 9', 'o=carol 9 10').replace('m=audio 40000', 'm=audio 40010')), {});
+  reinvite.user.onResponse(cOk, { kind: 'ict', key: 'ri', state: 'proceeding', request: reinvite.req });
+  const acks = s.stateless.filter((m): m is SipRequest => m.kind === 'request' && m.method === 'ACK' && m.headers.get('call-id') === cCallId);
+  t.is(acks.length, 2);
+  t.is(getCSeq(acks[1]!.headers)?.seq, getCSeq(reinvite.req.headers)?.seq, "the re-INVITE's 2xx is ACKed");
+  t.deepEqual(s.relays[0]!.remotes.b?.rtp, { host: '192.0.2.30', port: 40010 }, "relay 1's leg b now talks to 603");
+  // The transferor: NOTIFY 200 (terminated), BYE on its call-1 and call-2 dialogs; no BYE to 603.
+  const n = onCallId('NOTIFY', call1Id);
+  t.is(n.length, 2);
+  t.is(n[1]!.req.body.toString(), 'SIP/2.0 200 OK\r\n');
+  t.regex(n[1]!.req.headers.get('subscription-state')!, /^terminated/);
+  t.is(onCallId('BYE', call1Id).length, 1);
+  t.is(onCallId('BYE', call1Id)[0]!.dest.host, '192.0.2.10');
+  t.is(onCallId('BYE', 'call-b@test').length, 1);
+  t.regex(onCallId('BYE', 'call-b@test')[0]!.req.uri, /^sip:602@/);
+  t.is(onCallId('BYE', cCallId).length, 0, '603 keeps its dialog');
+  t.is(s.manager.count(), 1, 'call 2 is over');
+  t.true(s.relays[1]!.closed, "call 2's relay is released");
+  t.false(s.relays[0]!.closed);
+  t.like(s.journal.query().find((e) => e.from === '602'), { to: '603', outcome: 'answered' });
+  // 601 was held by 602: it is offered sendrecv again.
+  const resume = onCallId('INVITE', 'call-a@test')[1]!;
+  t.truthy(resume);
+  t.regex(resume.req.body.toString(), /m=audio 20000 RTP\/AVP 8 101/);
+  t.regex(resume.req.body.toString(), /a=sendrecv/);
+  resume.user.onResponse(createResponse(resume.req, 200, undefined, [['Contact', '<sip:601@192.0.2.1:5062>'], ['Content-Type', 'application/sdp']], Buffer.from(SDP.replace('o=alice 1 1', 'o=alice 1 3')), {}), { kind: 'ict', key: 'rs', state: 'proceeding', request: resume.req });
+  t.is(s.relays[0]!.remotes.a?.direction, 'sendrecv');
+  // 601 hangs up: the BYE reaches 603 on its (former call 2) dialog.
+  const bye = inDialogFromA('call-a@test', '601', '602', pbxTag1, 'BYE', 3);
+  const b = s.serverTx(bye);
+  t.true(s.manager.inDialog(bye, b.tx));
+  t.is(b.responses[0]?.status, 200);
+  const byeToC = onCallId('BYE', cCallId);
+  t.is(byeToC.length, 1);
+  t.is(byeToC[0]!.dest.host, '192.0.2.30');
+  t.regex(byeToC[0]!.req.headers.get('to')!, /tag=ctag/);
+  t.is(s.manager.count(), 0);
+  t.true(s.relays[0]!.closed);
+  t.is(s.manager.dialogs.size, 0, 'no dialog left behind');
+  t.is(s.manager.owner.size, 0);
+  t.is(s.clock.pending(), 0, 'no timer left behind');
+});
+
+test('RFC 3891 §3: a Replaces that matches no dialog: 202, then NOTIFY 481 (terminated); both calls go on untouched', async (t) => {
+  const { s, bInvite, cCallId } = await twoCalls();
+  const refer = inDialogFromB(bInvite, 'btag0', 'REFER', ['Refer-To: <sip:603@10.0.0.1?Replaces=nope%40test%3Bto-tag%3D1%3Bfrom-tag%3D2>']);
+  const r = s.serverTx(refer);
+  t.true(s.manager.inDialog(refer, r.tx));
+  t.is(r.responses[0]?.status, 202);
+  const notifies = s.sent.filter((x) => x.req.method === 'NOTIFY');
+  t.deepEqual(notifies.map((x) => x.req.body.toString()), ['SIP/2.0 100 Trying\r\n', 'SIP/2.0 481 Call/Transaction Does Not Exist\r\n']);
+  t.regex(notifies[1]!.req.headers.get('subscription-state')!, /^terminated/);
+  t.is(s.sent.filter((x) => x.req.method === 'INVITE' && x.req.headers.get('call-id') === cCallId).length, 1, 'no re-INVITE to 603');
+  t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 0);
+  t.is(s.manager.count(), 2);
+  t.false(s.relays[0]!.closed);
+  t.false(s.relays[1]!.closed);
+});
+
+test('RFC 3891: a malformed Replaces (no tags) in Refer-To is answered 400', async (t) => {
+  const { s, bInvite } = await twoCalls();
+  const refer = inDialogFromB(bInvite, 'btag0', 'REFER', ['Refer-To: <sip:603@10.0.0.1?Replaces=call-b%40test>']);
+  const r = s.serverTx(refer);
+  t.true(s.manager.inDialog(refer, r.tx));
+  t.is(r.responses[0]?.status, 400);
+  t.is(s.manager.count(), 2);
+});
+
+test('RFC 5589 §7: the target refuses the re-INVITE (488): NOTIFY 488 to the transferor, both calls as they were (a BYE from 601 still goes to 602)', async (t) => {
+  const { s, bInvite, pbxTag1, pbxTag2, cCallId } = await twoCalls();
+  const refer = inDialogFromB(bInvite, 'btag0', 'REFER', [`Refer-To: <sip:603@10.0.0.1?Replaces=call-b%40test%3Bto-tag%3D${pbxTag2}%3Bfrom-tag%3Datag>`]);
+  const r = s.serverTx(refer);
+  t.true(s.manager.inDialog(refer, r.tx));
+  t.is(r.responses[0]?.status, 202);
+  const reinvite = s.sent.filter((x) => x.req.method === 'INVITE' && x.req.headers.get('call-id') === cCallId)[1]!;
+  // While it is pending, another REFER gets 491.
+  const again = inDialogFromB(bInvite, 'btag0', 'REFER', ['Refer-To: <sip:603@10.0.0.1>'], { cseq: 6 });
+  const g = s.serverTx(again);
+  t.true(s.manager.inDialog(again, g.tx));
+  t.is(g.responses[0]?.status, 491);
+  reinvite.user.onResponse(createResponse(reinvite.req, 488, 'Not Acceptable Here'), { kind: 'ict', key: 'ri', state: 'completed', request: reinvite.req });
+  const notifies = s.sent.filter((x) => x.req.method === 'NOTIFY');
+  t.is(notifies.at(-1)?.req.body.toString(), 'SIP/2.0 488 Failed\r\n');
+  t.regex(notifies.at(-1)!.req.headers.get('subscription-state')!, /^terminated/);
+  t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 0);
+  t.is(s.manager.count(), 2);
+  t.deepEqual(s.relays[0]!.remotes.b?.rtp, { host: '192.0.2.2', port: 40000 }, 'relay 1 still talks to 602');
+  t.false(s.relays[1]!.closed);
+  const bye = inDialogFromA('call-a@test', '601', '602', pbxTag1, 'BYE', 3);
+  const b = s.serverTx(bye);
+  t.true(s.manager.inDialog(bye, b.tx));
+  const byes = s.sent.filter((x) => x.req.method === 'BYE');
+  t.is(byes.length, 1);
+  t.is(byes[0]!.req.headers.get('call-id'), bInvite.headers.get('call-id'));
+  t.is(s.manager.count(), 1, 'call 2 goes on');
 });
