@@ -16,19 +16,20 @@
  * most 3 times if it fails). See bench/README.md. Exits 0 whatever the ratio; non-zero only if
  * the bench itself broke.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { REPO, freePort, makePhones, sippUsersCsv, startPbx, type PbxProcess } from '../test/support/pbx-process.ts';
 import { startKamailio, type KamailioAuth, type KamailioProcess } from './support/kamailio.ts';
-import { ResourceMeter, processTree } from './support/procstat.ts';
-import { runSipp, type SippResult } from './support/sipp.ts';
+import { processTree } from './support/procstat.ts';
+import { runSipp } from './support/sipp.ts';
+import { fmt, ramp, type RampOutcome, type RampTarget } from './support/ramp.ts';
+import { choosePbxMode } from './support/pbx-target.ts';
 
 const TARGET_RATIO = 0.5;
 const SCENARIO = join(REPO, 'test/fixtures/sipp/register-digest.xml');
-const EXE = join(REPO, 'out/pbxgate-linux-x64');
 const MAX_RATE = 60_000;
 const MAX_PROBES = 14;
 /** SipService's default cap on live transactions (firmware/pbx/sip-service.ts). */
@@ -57,165 +58,23 @@ const sustainSeconds = Number(argv['sustain-seconds']);
 const startRate = Number(argv['start-rate']);
 const children = Number(argv.children);
 
-interface Target {
-  name: string;
+/** A ramp target that also knows its SIP port and how to stop (bench/support/ramp.ts runs the ramp). */
+interface Target extends RampTarget {
   port: number;
-  /** Processes whose CPU and RSS are reported. */
-  pids(): readonly number[];
-  /** Before a run of `calls` calls: waits until state left by earlier runs allows it (bounded); returns what it waited for. */
-  settle(calls: number): Promise<string | undefined>;
   stop(): Promise<void>;
-  describe: string;
 }
 
-interface RampStep {
-  kind: 'probe' | 'sustain';
-  result: SippResult;
-  pass: boolean;
-}
-
-interface RampOutcome {
-  name: string;
-  describe: string;
-  best: number;
-  sustained: SippResult | undefined;
-  steps: RampStep[];
-  cpuPercent: number;
-  rssMb: number;
-  maxRssMb: number;
-  seconds: number;
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-function passes(r: SippResult): boolean {
-  return r.error === undefined && r.failed === 0 && r.successful === r.calls && r.achieved >= 0.95 * r.rate;
-}
-
-function line(step: RampStep): string {
-  const r = step.result;
-  const causes = Object.entries(r.causes)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
-  return (
-    `    ${step.kind.padEnd(7)} ${fmt(r.rate).padStart(7)}/s x ${r.seconds}s: ${fmt(r.successful).padStart(7)} ok, ${fmt(r.failed)} failed, ` +
-    `achieved ${fmt(r.achieved)}/s, ${fmt(r.retransmissions)} retrans, sipp cpu ${Math.round(r.sippCpuPercent)}%` +
-    `${causes ? ` [${causes}]` : ''}${r.error ? ` ERROR ${r.error}` : ''} -> ${step.pass ? 'pass' : 'FAIL'}`
-  );
-}
-
-async function ramp(target: Target, csvFiles: string[]): Promise<RampOutcome> {
-  const t0 = performance.now();
-  const steps: RampStep[] = [];
-  console.log(`\n== ${target.name}: ${target.describe}`);
-  const ports = async (): Promise<number[]> => {
-    const out: number[] = [];
-    for (let i = 0; i < csvFiles.length; i++) out.push(await freePort());
-    return out;
-  };
-  const run = async (kind: RampStep['kind'], rate: number, seconds: number): Promise<RampStep> => {
-    const waited = await target.settle(rate * seconds);
-    if (waited) console.log(`    (waited for ${waited})`);
-    const result = await runSipp({ target: `127.0.0.1:${target.port}`, scenario: SCENARIO, csvFiles, localPorts: await ports(), rate, seconds });
-    const step = { kind, result, pass: passes(result) };
-    steps.push(step);
-    console.log(line(step));
-    // Let retransmissions and late answers drain before the next run (longer after an overload).
-    await new Promise((r) => setTimeout(r, step.pass ? 1000 : 3000));
-    return step;
-  };
-
-  // 1. Geometric ramp.
-  let lo = 0;
-  let hi: number | undefined;
-  let rate = startRate;
-  while (steps.length < MAX_PROBES && rate <= MAX_RATE) {
-    const s = await run('probe', rate, probeSeconds);
-    if (s.result.error && s.result.successful === 0) throw new Error(`${target.name}: ${s.result.error}`);
-    if (!s.pass) {
-      hi = rate;
-      break;
-    }
-    lo = rate;
-    rate = Math.round(rate * 1.6);
-  }
-  // 2. Bisection down to ~6 % between the last pass and the first failure.
-  while (hi !== undefined && steps.length < MAX_PROBES && hi / Math.max(lo, 1) > 1.06) {
-    const mid = lo === 0 ? Math.round(hi / 2) : Math.round(Math.sqrt(lo * hi) / 50) * 50;
-    if (mid <= lo || mid >= hi) break;
-    const s = await run('probe', mid, probeSeconds);
-    if (s.pass) lo = mid;
-    else hi = mid;
-  }
-  // 3. Sustained confirmation; step down if it fails.
-  let best = 0;
-  let sustained: SippResult | undefined;
-  let cpu = { cpuPercent: 0, rssKb: 0, maxRssKb: 0 };
-  let candidate = lo;
-  for (let attempt = 0; attempt < 4 && candidate > 0; attempt++) {
-    const waited = await target.settle(candidate * sustainSeconds);
-    if (waited) console.log(`    (waited for ${waited})`);
-    const meter = new ResourceMeter(() => target.pids());
-    meter.start();
-    const result = await runSipp({ target: `127.0.0.1:${target.port}`, scenario: SCENARIO, csvFiles, localPorts: await ports(), rate: candidate, seconds: sustainSeconds });
-    const m = meter.stop();
-    const step = { kind: 'sustain' as const, result, pass: passes(result) };
-    steps.push(step);
-    console.log(line(step));
-    sustained = result;
-    cpu = m;
-    if (step.pass) {
-      best = candidate;
-      break;
-    }
-    candidate = Math.round((candidate * 0.9) / 50) * 50;
-    await new Promise((r) => setTimeout(r, 3000));
-  }
-  return {
-    name: target.name,
-    describe: target.describe,
-    best,
-    sustained,
-    steps,
-    cpuPercent: cpu.cpuPercent,
-    rssMb: cpu.rssKb / 1024,
-    maxRssMb: cpu.maxRssKb / 1024,
-    seconds: (performance.now() - t0) / 1000,
+/** SIPp load on a target: the same scenario and injection files for both, one free local port per instance. */
+function sippLoad(port: () => number, csvFiles: string[]): RampTarget['load'] {
+  return async (rate, seconds) => {
+    const localPorts: number[] = [];
+    for (let i = 0; i < csvFiles.length; i++) localPorts.push(await freePort());
+    return runSipp({ target: `127.0.0.1:${port()}`, scenario: SCENARIO, csvFiles, localPorts, rate, seconds });
   };
 }
 
-/** Newest modification time under a directory (ms), for "is the executable current?". */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  const stack = [dir];
-  for (let guard = 0; stack.length > 0 && guard < 10_000; guard++) {
-    const d = stack.pop()!;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) stack.push(p);
-      else newest = Math.max(newest, statSync(p).mtimeMs);
-    }
-  }
-  return newest;
-}
-
-function choosePbxMode(): { executable?: string; why: string } {
-  const forced = argv.pbx;
-  if (forced === 'tsx') return { why: 'tsx firmware/main.ts (--pbx tsx)' };
-  if (!existsSync(EXE)) {
-    if (forced === 'exe') throw new Error(`${EXE} does not exist (make build)`);
-    return { why: 'tsx firmware/main.ts (no out/pbxgate-linux-x64: run make build to bench what ships)' };
-  }
-  const stale = statSync(EXE).mtimeMs < Math.max(newestMtime(join(REPO, 'firmware')), statSync(join(REPO, 'package.json')).mtimeMs);
-  if (forced === 'exe') return { executable: EXE, why: `out/pbxgate-linux-x64${stale ? ' (OLDER than firmware/: rebuild with make build)' : ''}` };
-  if (stale) return { why: 'tsx firmware/main.ts (out/pbxgate-linux-x64 is older than firmware/: make build, or --pbx exe to bench it anyway)' };
-  return { executable: EXE, why: 'out/pbxgate-linux-x64 (the shipped single executable)' };
-}
-
-async function pbxTarget(phones: ReturnType<typeof makePhones>): Promise<Target> {
-  const mode = choosePbxMode();
+async function pbxTarget(phones: ReturnType<typeof makePhones>, csvFiles: string[]): Promise<Target> {
+  const mode = choosePbxMode(argv.pbx);
   const pbx: PbxProcess = await startPbx({
     phones,
     ...(mode.executable ? { executable: mode.executable } : {}),
@@ -233,6 +92,7 @@ async function pbxTarget(phones: ReturnType<typeof makePhones>): Promise<Target>
   return {
     name: 'pbxgate',
     port: pbx.sipPort,
+    load: sippLoad(() => pbx.sipPort, csvFiles),
     describe: `${mode.why}, pid ${pbx.pid}, UDP 127.0.0.1:${pbx.sipPort}`,
     pids: () => (pbx.proc.exitCode === null ? processTree(pbx.pid) : []),
     async settle(calls) {
@@ -258,7 +118,7 @@ async function pbxTarget(phones: ReturnType<typeof makePhones>): Promise<Target>
   };
 }
 
-async function kamailioTarget(phones: ReturnType<typeof makePhones>): Promise<Target> {
+async function kamailioTarget(phones: ReturnType<typeof makePhones>, csvFiles: string[]): Promise<Target> {
   const port = await freePort();
   const k: KamailioProcess = await startKamailio({
     port,
@@ -270,6 +130,7 @@ async function kamailioTarget(phones: ReturnType<typeof makePhones>): Promise<Ta
   return {
     name: 'kamailio',
     port,
+    load: sippLoad(() => port, csvFiles),
     describe: `kamailio 5.6 (${kamailioAuth === 'pv' ? 'pv_www_authenticate, password computed in the script' : 'auth_db over db_text'}, usrloc db_mode 0, sl), children=${children}, -m 1024, pid ${k.pid}, UDP 127.0.0.1:${port}`,
     pids: () => k.pids(),
     settle: () => Promise.resolve(undefined),
@@ -308,9 +169,9 @@ async function main(): Promise<void> {
   let broke = false;
   for (const name of order) {
     if (name !== 'kamailio' && name !== 'pbxgate') throw new Error('--only is kamailio or pbxgate');
-    const target = name === 'kamailio' ? await kamailioTarget(phones) : await pbxTarget(phones);
+    const target = name === 'kamailio' ? await kamailioTarget(phones, csvFiles) : await pbxTarget(phones, csvFiles);
     try {
-      outcomes.push(await ramp(target, csvFiles));
+      outcomes.push(await ramp(target, { startRate, maxRate: MAX_RATE, maxProbes: MAX_PROBES, probeSeconds, sustainSeconds }));
     } catch (err) {
       broke = true;
       console.error(`${name}: ${(err as Error).message}`);

@@ -1,6 +1,6 @@
 /**
  * Starting pbxgate for a benchmark: the shipped executable when it is newer
- * than firmware/, else tsx firmware/main.ts (same rule as bench/register.ts),
+ * than firmware/, else tsx firmware/main.ts (bench/register.ts uses the same choice),
  * on a board file written for the bench (the simulated board with a wider
  * RTP port range, see boardWithRtpRange), log level warn.
  */

@@ -1,6 +1,5 @@
 /**
- * The ramp of the SIPp benchmarks (bench/register.ts does the same inline;
- * bench/calls.ts uses this one): probes of `probeSeconds` at a fixed rate,
+ * The ramp of the SIPp benchmarks (bench/register.ts and bench/calls.ts): probes of `probeSeconds` at a fixed rate,
  * raised x1.6 while a probe passes (zero failed calls and an achieved rate
  * >= 95 % of the target), then a bisection between the last pass and the
  * first failure down to ~6 %, then the best rate held for `sustainSeconds`
