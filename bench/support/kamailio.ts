@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processTree } from './procstat.ts';
+import { processTree, stopProcessTree } from './procstat.ts';
 
 export type KamailioAuth = 'pv' | 'db';
 
@@ -233,32 +233,7 @@ export async function startKamailio(o: KamailioOptions): Promise<KamailioProcess
     pids: () => (proc.exitCode === null ? processTree(pid) : []),
     log: () => log,
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const all = processTree(pid);
-        const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-        process.kill(pid, 'SIGTERM');
-        const t = setTimeout(() => {
-          for (const p of all) {
-            try {
-              process.kill(p, 'SIGKILL');
-            } catch {
-              // already gone
-            }
-          }
-        }, 5000);
-        await exited;
-        clearTimeout(t);
-        // The children leave with the main process; make sure none is left behind.
-        await new Promise((r) => setTimeout(r, 200));
-        for (const p of all) {
-          try {
-            process.kill(p, 0);
-            process.kill(p, 'SIGKILL');
-          } catch {
-            // gone, as expected
-          }
-        }
-      }
+      await stopProcessTree(proc);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -2,6 +2,7 @@
  * CPU time and memory of a process tree from /proc (Linux only): used by the
  * benchmarks to report what a target consumed during a measured run.
  */
+import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -125,4 +126,31 @@ export class ResourceMeter {
     this.maxRss = Math.max(this.maxRss, rss);
     return { cpuPercent: (100 * cpu) / seconds, cpuSeconds: cpu, rssKb: rss, maxRssKb: this.maxRss, seconds };
   }
+}
+
+/**
+ * Ends a daemon and its children: SIGTERM to the main process, SIGKILL to the
+ * whole tree if it has not exited after 5 s, then any child still alive.
+ */
+export async function stopProcessTree(proc: ChildProcess): Promise<void> {
+  const pid = proc.pid;
+  if (pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+  const all = processTree(pid);
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const killAll = (): void => {
+    for (const p of all) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.kill(pid, 'SIGTERM');
+  const t = setTimeout(killAll, 5000);
+  await exited;
+  clearTimeout(t);
+  // The children leave with the main process; make sure none is left behind.
+  await new Promise((r) => setTimeout(r, 200));
+  killAll();
 }

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bdecode, bencode, type BValue } from './bencode.ts';
-import { processTree } from './procstat.ts';
+import { processTree, stopProcessTree } from './procstat.ts';
 
 export interface RtpengineOptions {
   ngPort: number;
@@ -89,22 +89,7 @@ export async function startRtpengine(o: RtpengineOptions): Promise<Rtpengine> {
 
   const stop = async (): Promise<void> => {
     sock.close();
-    if (proc.exitCode === null && proc.signalCode === null) {
-      const all = processTree(pid);
-      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      process.kill(pid, 'SIGTERM');
-      const t = setTimeout(() => {
-        for (const p of all) {
-          try {
-            process.kill(p, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopProcessTree(proc);
     rmSync(dir, { recursive: true, force: true });
   };
 

@@ -14,7 +14,7 @@
 import { createRequest } from '../message/index.ts';
 import type { SipRequest, SipResponse } from '../message/types.ts';
 import { sixtyFourT1 } from './timers.ts';
-import { Transaction } from './transaction.ts';
+import { Transaction, notifyClientUser } from './transaction.ts';
 import type { TimerName } from './transaction.ts';
 import type { ClientTransactionUser, Destination, TerminationReason, TransactionContext } from './types.ts';
 
@@ -174,8 +174,6 @@ export class InviteClientTransaction extends Transaction {
   }
 
   protected notifyTerminated(reason: TerminationReason, error: unknown): void {
-    if (reason === 'timeout') this.user.onTimeout(this);
-    else if (reason === 'transport-error') this.user.onTransportError(this, error);
-    this.user.onTerminated?.(this, reason);
+    notifyClientUser(this.user, this, reason, error);
   }
 }

@@ -7,7 +7,7 @@
  */
 import type { SipRequest, SipResponse } from '../message/types.ts';
 import { nextCapped, sixtyFourT1 } from './timers.ts';
-import { Transaction } from './transaction.ts';
+import { Transaction, notifyClientUser } from './transaction.ts';
 import type { TimerName } from './transaction.ts';
 import type { ClientTransactionUser, Destination, TerminationReason, TransactionContext } from './types.ts';
 
@@ -95,8 +95,6 @@ export class NonInviteClientTransaction extends Transaction {
   }
 
   protected notifyTerminated(reason: TerminationReason, error: unknown): void {
-    if (reason === 'timeout') this.user.onTimeout(this);
-    else if (reason === 'transport-error') this.user.onTransportError(this, error);
-    this.user.onTerminated?.(this, reason);
+    notifyClientUser(this.user, this, reason, error);
   }
 }

@@ -6,6 +6,7 @@
 import type { TimerHandle } from '../../core/clock.ts';
 import type { SipMessage, SipRequest } from '../message/types.ts';
 import type {
+  ClientTransactionUser,
   Destination,
   TerminationReason,
   TransactionContext,
@@ -88,4 +89,11 @@ export abstract class Transaction implements TransactionView {
   }
 
   protected abstract notifyTerminated(reason: TerminationReason, error: unknown): void;
+}
+
+/** What both client machines tell their TU when they end (§17.1.1.2 timeout, §17.1.4 transport error). */
+export function notifyClientUser(user: ClientTransactionUser, tx: TransactionView, reason: TerminationReason, error: unknown): void {
+  if (reason === 'timeout') user.onTimeout(tx);
+  else if (reason === 'transport-error') user.onTransportError(tx, error);
+  user.onTerminated?.(tx, reason);
 }
