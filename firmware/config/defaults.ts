@@ -2,17 +2,27 @@ import { randomInt } from 'node:crypto';
 import { CONFIG_VERSION, RESTRICTION_CATEGORIES, configSchema, type Config, type RestrictionCategory, type RestrictionProfile } from './schema.ts';
 
 /** RES-2: the guide's table. Profiles 8 and 9 are editable and start as profile 1. */
+const P1: RestrictionCategory[] = ['free', 'operatorService'];
+const P2: RestrictionCategory[] = [...P1, 'national'];
+const P3: RestrictionCategory[] = [...P2, 'lowCapPremium'];
+const P4: RestrictionCategory[] = [...P3, 'mobile'];
+const P5: RestrictionCategory[] = [...P4, 'dom', 'comTom'];
+/**
+ * RES-2: the guide's table on today's categories (docs/outgoing.md has the
+ * mapping). Profiles 8 and 9 are editable and start as profile 1. 0700/0901
+ * (m2m) stay off everywhere: they are not voice numbers.
+ */
 const PROFILE_TABLE: Array<[number, string, RestrictionCategory[]]> = [
-  [1, 'Urgences, gratuits et SAV', ['freeAndService']],
-  [2, 'National seul', ['freeAndService', 'nationalFixed']],
-  [3, 'National et numéros 081', ['freeAndService', 'nationalFixed', 'sharedCost']],
-  [4, 'Fixes et mobiles France', ['freeAndService', 'nationalFixed', 'sharedCost', 'mobile']],
-  [5, 'Fixes, mobiles et DOM-TOM', ['freeAndService', 'nationalFixed', 'sharedCost', 'mobile', 'overseas']],
-  [6, 'Sauf international', ['freeAndService', 'nationalFixed', 'sharedCost', 'mobile', 'overseas', 'premium']],
-  [7, 'Sauf appels surtaxés', ['freeAndService', 'nationalFixed', 'sharedCost', 'mobile', 'overseas', 'international']],
-  [8, 'Profil modifiable 1', ['freeAndService']],
-  [9, 'Profil modifiable 2', ['freeAndService']],
-  [10, 'Tout autorisé', [...RESTRICTION_CATEGORIES]],
+  [1, 'Urgences, gratuits et SAV', P1],
+  [2, 'National seul', P2],
+  [3, 'National et numéros 081', P3],
+  [4, 'Fixes et mobiles France', P4],
+  [5, 'Fixes, mobiles et DOM-TOM', P5],
+  [6, 'Sauf international', [...P5, 'premium', 'directory']],
+  [7, 'Sauf appels surtaxés', [...P5, 'international']],
+  [8, 'Profil modifiable 1', P1],
+  [9, 'Profil modifiable 2', P1],
+  [10, 'Tout autorisé', RESTRICTION_CATEGORIES.filter((c) => c !== 'm2m')],
 ];
 
 export function defaultRestrictionProfiles(): RestrictionProfile[] {

@@ -11,8 +11,39 @@ export interface Migration {
   migrate(raw: Record<string, unknown>): Record<string, unknown>;
 }
 
-/** Version 1 is the first released format: nothing to migrate yet. */
-export const MIGRATIONS: readonly Migration[] = [];
+/** Version 1 restriction switches -> version 2 (today's French plan, docs/outgoing.md). */
+const V1_TO_V2_CATEGORIES: Record<string, string[]> = {
+  freeAndService: ['free', 'operatorService'],
+  nationalFixed: ['national'],
+  sharedCost: ['lowCapPremium'],
+  mobile: ['mobile'],
+  overseas: ['dom', 'comTom'],
+  premium: ['premium', 'directory'],
+  international: ['international'],
+};
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    from: 1,
+    describe: "restriction categories follow today's French plan (081 low-cap, DOM vs COM/TOM, 118 apart, m2m)",
+    migrate: (raw) => {
+      const profiles = raw['restrictionProfiles'];
+      if (!Array.isArray(profiles)) return raw;
+      const migrated = profiles.map((p: unknown) => {
+        if (typeof p !== 'object' || p === null) return p;
+        const profile = p as Record<string, unknown>;
+        const allow = profile['allow'];
+        if (typeof allow !== 'object' || allow === null || !('freeAndService' in allow)) return p;
+        const next: Record<string, unknown> = { m2m: false };
+        for (const [oldKey, value] of Object.entries(allow)) {
+          for (const newKey of V1_TO_V2_CATEGORIES[oldKey] ?? [oldKey]) next[newKey] = value;
+        }
+        return { ...profile, allow: next };
+      });
+      return { ...raw, restrictionProfiles: migrated };
+    },
+  },
+];
 
 export type MigrationOutcome =
   | { ok: true; raw: Record<string, unknown>; fromVersion: number; applied: string[] }
@@ -23,7 +54,7 @@ export function migrate(raw: unknown, migrations: readonly Migration[] = MIGRATI
   let obj = raw as Record<string, unknown>;
   const version = obj['version'];
   // Releases start at 1; 0 is accepted as a source so that the migration path can be exercised
-  // (tests inject a migration from 0) while CONFIG_VERSION is still 1. Without a migration it is refused.
+  // (tests inject a migration from 0). Without a migration it is refused.
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0)
     return { ok: false, reason: `missing or invalid "version" (${JSON.stringify(version)})` };
   if (version > target) return { ok: false, reason: `version ${version} is newer than this firmware understands (${target})` };

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * validates every load and every change against it; the web and the console
  * reuse the same pieces for their forms. Field comments cite the SPEC IDs.
  */
-export const CONFIG_VERSION = 1;
+export const CONFIG_VERSION = 2;
 
 /** Internal numbering plan (NUM-2..NUM-7). Ranges never collide with public short numbers (NUM-4). */
 export const NUMBERING = {
@@ -16,6 +16,12 @@ export const NUMBERING = {
   voicemail: 888, // NUM-7
   standardGroup: 999, // NUM-6, GRP-2
 } as const;
+
+/** EU member states' country codes but France's own (french-numbering.md §4.6: default allow-list). */
+export const EU_COUNTRY_CODES = [
+  '30', '31', '32', '34', '36', '39', '40', '43', '45', '46', '48', '49',
+  '351', '352', '353', '356', '357', '358', '359', '370', '371', '372', '385', '386', '420', '421',
+] as const;
 
 const internalNumber = z.string().regex(/^\d{3}$/, 'three digits');
 /** A French national number (0 + 9 digits) or an international one (+ / 00 prefix). */
@@ -112,15 +118,23 @@ export const groupSchema = z.strictObject({
   ringSecondsPerMember: z.int().min(5).max(120).default(15),
 });
 
-/** RES-1 categories. Emergency numbers are always allowed (RES-4) and so have no switch. */
+/**
+ * RES-1 categories, as today's French plan has them (french-numbering.md §4.7,
+ * §4.8; the mapping of the guide's 2015 columns is in docs/outgoing.md).
+ * Emergency numbers are always allowed (RES-4) and so have no switch.
+ */
 export const RESTRICTION_CATEGORIES = [
-  'freeAndService',
-  'nationalFixed',
-  'sharedCost',
-  'mobile',
-  'overseas',
-  'premium',
-  'international',
+  'free', // 0800-0805, 30PQ, 31PQ, 116XYZ
+  'operatorService', // the trunk operator's short numbers (3900, 3901, 10YT...): outgoing.operatorServices
+  'national', // 01-05, 09, 0806-0809, public-service 3BPQ of the plan's allowlist
+  'lowCapPremium', // 081 (the guide's "Azur")
+  'mobile', // metropolitan 06/07
+  'dom', // overseas departments inside the plan (0590, 0262, 0690...)
+  'comTom', // overseas collectivities with their own country code (00 508, 681, 687, 689)
+  'premium', // 082, 089, 3[2-9]PQ, 10YT
+  'directory', // 118XYZ
+  'international', // 00 + country code, further limited by outgoing.allowedCountryCodes
+  'm2m', // 0700 and 0901 (14-digit, not for voice)
 ] as const;
 export type RestrictionCategory = (typeof RESTRICTION_CATEGORIES)[number];
 
@@ -202,6 +216,17 @@ export const configSchema = z
       })
       .prefault({}),
     capacity: z.strictObject({ maxExternalCalls: z.int().min(1).max(60).default(4) }).prefault({}), // NUM-8
+    /** Outgoing external calls beyond the guide: operator codes and the toll-fraud guard (docs/outgoing.md). */
+    outgoing: z
+      .strictObject({
+        /** Short numbers of the trunk operator, dialable with the operatorService switch (french-numbering.md §4.3). */
+        operatorServices: z.array(z.string().regex(/^\d{3,6}$/)).max(50).default(['3900', '3901']),
+        /** International calls go only to these country codes, whatever the profile (IRSF guard). */
+        allowedCountryCodes: z.array(z.string().regex(/^[1-9]\d{0,2}$/)).max(250).default([...EU_COUNTRY_CODES]),
+        /** At most this many external calls per phone in any 60 s (0 = no cap). Emergency calls are never counted against it. */
+        maxCallsPerMinutePerPhone: z.int().min(0).max(600).default(10),
+      })
+      .prefault({}),
     trunk: z
       .strictObject({
         enabled: z.boolean().default(false),

@@ -1,5 +1,6 @@
 import test from 'ava';
 import {
+  CONFIG_VERSION,
   configSchema,
   factoryDefaults,
   generateDevicePassword,
@@ -21,7 +22,7 @@ test('factory defaults are valid and have no phones yet', (t) => {
   const d = factoryDefaults();
   t.true(configSchema.safeParse(d).success);
   t.deepEqual(d.phones, []);
-  t.is(d.version, 1);
+  t.is(d.version, CONFIG_VERSION);
 });
 
 test('GRP-2: the Standard group 999 exists in the factory defaults, simultaneous', (t) => {
@@ -36,17 +37,18 @@ test('RES-2: the factory defaults hold profiles 1-10 as in the guide\'s table', 
   const d = factoryDefaults();
   // Columns of the guide's table (emergency is always allowed, RES-4, so it has no switch).
   const table: Record<number, string> = {
-    // free+service, national fixed, Azur 081, mobile, DOM-TOM, premium, international
-    1: 'x------',
-    2: 'xx-----',
-    3: 'xxx----',
-    4: 'xxxx---',
-    5: 'xxxxx--',
-    6: 'xxxxxx-',
-    7: 'xxxxx-x',
-    8: 'x------',
-    9: 'x------',
-    10: 'xxxxxxx',
+    // free, operator service, national, 081, mobile, DOM, COM/TOM, premium, 118, international, m2m
+    // (the guide's columns split as french-numbering.md §4.8 says: docs/outgoing.md)
+    1: 'xx---------',
+    2: 'xxx--------',
+    3: 'xxxx-------',
+    4: 'xxxxx------',
+    5: 'xxxxxxx----',
+    6: 'xxxxxxxxx--',
+    7: 'xxxxxxx--x-',
+    8: 'xx---------',
+    9: 'xx---------',
+    10: 'xxxxxxxxxx-',
   };
   t.deepEqual(
     d.restrictionProfiles.map((p) => p.id),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { FakeClock } from '../../firmware/core/clock.ts';
-import { ConfigStore, CONFIG_FILE, configSchema, type ConfigSection, type Migration } from '../../firmware/config/index.ts';
+import { ConfigStore, CONFIG_FILE, CONFIG_VERSION, MIGRATIONS, configSchema, defaultRestrictionProfiles, type ConfigSection, type Migration } from '../../firmware/config/index.ts';
 import { makePhone, sampleConfig } from '../helpers/config.ts';
 import { captureLogs, silentLogs } from '../helpers/logs.ts';
 import { tmpDir } from '../helpers/tmp.ts';
@@ -215,7 +215,7 @@ test('load: bad file and no previous version: factory defaults', (t) => {
   const store = newStore(dir);
   const r = store.load();
   t.is(r.source, 'defaults');
-  t.is(r.problem, 'version 7 is newer than this firmware understands (1)');
+  t.is(r.problem, `version 7 is newer than this firmware understands (${CONFIG_VERSION})`);
   t.deepEqual(store.get().phones, []);
   t.is(fs.readdirSync(dir).filter((f) => f.startsWith('config.json.bad-')).length, 1);
 });
@@ -253,17 +253,17 @@ test('migrations: an older file is migrated, backed up as config.json.v<n>, and 
   const { company: _company, ...withoutCompany } = current;
   const old = `${JSON.stringify({ ...withoutCompany, version: 0, companyName: 'Old Corp' }, null, 2)}\n`;
   writeConfig(dir, old);
-  const store = newStore(dir, [renameCompany]);
+  const store = newStore(dir, [renameCompany, ...MIGRATIONS]);
   const r = store.load();
-  t.deepEqual(r, { source: 'file', migrated: ['0->1: company was a string'] });
+  t.deepEqual(r, { source: 'file', migrated: ['0->1: company was a string', `1->2: ${MIGRATIONS[0]!.describe}`] });
   t.is(store.get().company.name, 'Old Corp');
-  t.is(store.get().version, 1);
+  t.is(store.get().version, CONFIG_VERSION);
   t.is(fs.readFileSync(path.join(dir, 'config.json.v0'), 'utf8'), old, 'the backup is the file as it was');
   const onDisk = readJson(path.join(dir, CONFIG_FILE));
-  t.is(onDisk['version'], 1);
+  t.is(onDisk['version'], CONFIG_VERSION);
   t.deepEqual(onDisk['company'], { name: 'Old Corp', dids: [] });
-  // The next boot reads version 1 as is.
-  t.deepEqual(newStore(dir, [renameCompany]).load(), { source: 'file' });
+  // The next boot reads the current version as is.
+  t.deepEqual(newStore(dir, [renameCompany, ...MIGRATIONS]).load(), { source: 'file' });
 });
 
 test('migrations: an older file without a migration path is quarantined, not guessed at', (t) => {
@@ -272,4 +272,25 @@ test('migrations: an older file without a migration path is quarantined, not gue
   const r = newStore(dir).load();
   t.is(r.source, 'defaults');
   t.is(r.problem, 'no migration from version 0');
+});
+
+test("migrations 1->2: the guide's 2015 restriction switches become today's categories, choices kept (RES-1, RES-2)", (t) => {
+  const dir = tmpDir(t);
+  const v1Allow = (on: string[]): Record<string, boolean> =>
+    Object.fromEntries(['freeAndService', 'nationalFixed', 'sharedCost', 'mobile', 'overseas', 'premium', 'international'].map((c) => [c, on.includes(c)]));
+  const current = sampleConfig();
+  const v1Profiles = current.restrictionProfiles.map((p) => ({ ...p, allow: v1Allow(['freeAndService']) }));
+  // An admin had made editable profile 8 "national + overseas + premium".
+  v1Profiles[7] = { ...v1Profiles[7]!, allow: v1Allow(['freeAndService', 'nationalFixed', 'overseas', 'premium']) };
+  v1Profiles[9] = { ...v1Profiles[9]!, allow: v1Allow(['freeAndService', 'nationalFixed', 'sharedCost', 'mobile', 'overseas', 'premium', 'international']) };
+  writeConfig(dir, { ...current, version: 1, restrictionProfiles: v1Profiles, outgoing: undefined });
+  const store = newStore(dir);
+  t.is(store.load().source, 'file');
+  const p8 = store.get().restrictionProfiles.find((p) => p.id === 8)!;
+  t.deepEqual(p8.allow, {
+    free: true, operatorService: true, national: true, lowCapPremium: false, mobile: false, dom: true, comTom: true,
+    premium: true, directory: true, international: false, m2m: false,
+  });
+  t.deepEqual(store.get().restrictionProfiles.find((p) => p.id === 10)!.allow, defaultRestrictionProfiles()[9]!.allow);
+  t.true(fs.existsSync(path.join(dir, 'config.json.v1')), 'the version-1 file is kept as a backup');
 });

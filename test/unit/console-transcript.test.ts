@@ -147,7 +147,7 @@ test('transcript: config show of a section, of one value, secrets masked, unknow
   t.is(await c.type('config show sip..t1\n'), `error E_NOT_FOUND: no configuration entry "sip..t1"\n${PROMPT}`);
   const whole = await c.type('config show\n');
   t.false(whole.includes(c.config.get().admin.devicePassword), 'the whole config shows no secret');
-  t.true(whole.startsWith('{\n  "version": 1,'));
+  t.true(whole.startsWith('{\n  "version": 2,'));
 });
 
 test('transcript: factory-reset asks for confirmation; anything but "yes" cancels', async (t) => {
