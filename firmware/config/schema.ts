@@ -238,6 +238,9 @@ export const configSchema = z
         authUsername: z.string().max(128).default(''),
         password: z.string().max(128).default(''),
         registerExpires: z.int().min(60).max(86400).default(600),
+        /** Back-off after a failed registration: this long first, doubling up to retryMaxSeconds. */
+        retryMinSeconds: z.int().min(1).max(3600).default(15),
+        retryMaxSeconds: z.int().min(1).max(86400).default(600),
       })
       .prefault({}),
     phones: z.array(phoneSchema).max(60).default([]),

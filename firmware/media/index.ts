@@ -12,3 +12,4 @@ export * from './goertzel.ts';
 export * from './wav.ts';
 export * from './player.ts';
 export * from './recorder.ts';
+export * from './tones.ts';

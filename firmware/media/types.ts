@@ -3,6 +3,8 @@
  * Media never imports SIP: call control turns SDP into these plain values.
  */
 
+import type { AudioSource } from './leg.ts';
+
 export interface TransportAddress {
   host: string; // IPv4/IPv6 literal
   port: number;
@@ -60,6 +62,12 @@ export interface RelayCall {
   /** Sends RFC 4733 events for the digits towards a leg's peer. */
   sendDtmf(leg: LegId, digits: string): void;
   stats(leg: LegId): LegStats;
+  /**
+   * Plays audio from the PBX itself towards a leg's peer instead of what the
+   * other leg sends (tones, prompts); `onEnd` runs when the source is done.
+   */
+  attachPlayer(leg: LegId, source: AudioSource, onEnd?: () => void): void;
+  detachPlayer(leg: LegId): void;
   /** Releases both port pairs; idempotent. */
   close(): void;
 }

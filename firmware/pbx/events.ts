@@ -2,5 +2,6 @@
 export interface PbxEvents {
   'phone.registered': { mac: string; internalNumber: string; contacts: number };
   'phone.unregistered': { mac: string; internalNumber: string; reason: 'expired' | 'removed' };
+  'trunk.state': { state: 'disabled' | 'resolving' | 'registering' | 'registered' | 'failed'; detail: string };
   'sip.banned': { address: string; untilMs: number; failures: number };
 }

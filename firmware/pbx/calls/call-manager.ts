@@ -34,7 +34,9 @@ import {
 } from '../../sip/dialog/index.ts';
 import type { Binding } from '../registrar/bindings.ts';
 import type { LocalSession, ParsedSdp, SdpPort } from './sdp-port.ts';
-import type { CallEndReason, CallSnapshot, CallState } from './types.ts';
+import type { CallEndReason, CallSnapshot, CallState, CallTarget } from './types.ts';
+import { WavPlayer } from '../../media/player.ts';
+import { toneSamples, type ToneName } from '../../media/tones.ts';
 
 /** What the B2BUA needs from the SIP service below it. */
 export interface SipSender {
@@ -62,7 +64,34 @@ export interface CallManagerDeps {
   config(): Readonly<Config>;
   /** Live contacts of a phone (registrar). */
   contactsOf(mac: string): Binding[];
+  /** The operator trunk, when there is one (external calls). */
+  trunk?: TrunkPort;
+  /**
+   * Decides what a dialled string from a phone becomes (dial plan,
+   * restrictions, capacity: pbx/outgoing.ts), given the external calls in
+   * progress; absent, only phones are reachable (by internal number).
+   */
+  route?: (caller: Phone, dialled: string, externalCallsInProgress: number) => Routing;
 }
+
+/** What the B2BUA needs of the trunk: where to send, and credentials for its challenges. */
+export interface TrunkPort {
+  target(): Destination | undefined;
+  readonly domain: string;
+  authorize(challenge: SipResponse, method: string, uri: string): { name: string; value: string } | undefined;
+}
+
+/** The outcome of routing a dialled string. */
+export type Routing =
+  | { kind: 'call'; target: CallTarget }
+  /** Refused: a tone or prompt as early media, then this final response (issue 5 §3). */
+  | { kind: 'refuse'; status: number; reason: string; warning: string; tone: ToneName; number: string; external: boolean }
+  /** A feature code carried out (or queried): answered, the tone played, then BYE. */
+  | { kind: 'feature'; tone: ToneName; code: string };
+
+/** How long a refusal tone plays before the final response. */
+export const REFUSAL_TONE_SECONDS = 3;
+export const FEATURE_TONE_SECONDS = 2;
 
 /** Codecs we relay (no transcoding: both legs must share one), in our order of preference. */
 export const SUPPORTED_FORMATS: readonly PayloadFormat[] = [
@@ -90,7 +119,10 @@ interface ALeg {
 
 interface BLeg {
   index: number;
-  binding: Binding;
+  /** The registered contact rung (phone targets); absent for the trunk. */
+  binding?: Binding;
+  /** Credentials already sent once for this call (trunk challenges). */
+  authTried?: boolean;
   invite: SipRequest;
   destination: Destination;
   dialogs: InviteClientDialogs;
@@ -147,7 +179,7 @@ class Call {
     private readonly m: CallManager,
     readonly a: ALeg,
     readonly dialled: string,
-    readonly callee: Phone,
+    readonly target: CallTarget | Exclude<Routing, { kind: 'call' }>,
   ) {
     this.startedAt = m.deps.clock.now();
     this.bSession = { sessionId: String(Date.now() % 1e9), version: 1, address: m.deps.sip.advertise.host };
@@ -157,14 +189,27 @@ class Call {
     return this.m.deps.log;
   }
 
+  /** The phone called, when the target is one of ours. */
+  get callee(): Phone | undefined {
+    return this.target.kind === 'phone' ? this.target.phone : undefined;
+  }
+
+  get external(): boolean {
+    return this.target.kind === 'external';
+  }
+
   snapshot(): CallSnapshot {
     const s: CallSnapshot = {
       id: this.id,
       state: this.state,
       caller: { number: this.a.phone.internalNumber, phone: this.a.phone.mac },
-      callee: { number: this.dialled, phone: this.callee.mac },
+      callee: this.callee ? { number: this.dialled, phone: this.callee.mac } : { number: this.dialled },
       startedAt: this.startedAt,
     };
+    if (this.target.kind === 'external') {
+      const t = this.target;
+      s.external = { category: t.category, identity: t.identity.number, hidden: t.identity.hidden, emergency: t.emergency };
+    }
     if (this.answeredAt !== undefined) s.answeredAt = this.answeredAt;
     const codec = this.formats.find((f) => f.encoding !== 'telephone-event');
     if (codec) s.codec = codec.encoding;
@@ -231,8 +276,12 @@ class Call {
   // --- B legs ---
 
   async start(): Promise<void> {
-    const contacts = this.m.deps.contactsOf(this.callee.mac);
-    if (contacts.length === 0) {
+    if (this.target.kind === 'refuse' || this.target.kind === 'feature') {
+      await this.playLocally(this.target);
+      return;
+    }
+    const contacts = this.callee ? this.m.deps.contactsOf(this.callee.mac) : [];
+    if (this.callee && contacts.length === 0) {
       this.reject(480, 'Temporarily Unavailable', 'unavailable');
       return;
     }
@@ -256,7 +305,8 @@ class Call {
     this.relay.setRemote('a', this.a.offer.remote);
     const body = this.m.deps.sdp.offer(this.bSession, this.relay.local('b'), formats, this.a.offer.remote.direction, this.a.offer.remote.ptimeMs);
     this.bLastSdp = body;
-    contacts.forEach((binding, index) => this.inviteContact(binding, index, body));
+    if (this.target.kind === 'external') this.inviteTrunk(this.target, body);
+    else contacts.forEach((binding, index) => this.inviteContact(binding, index, body));
     if (this.bLegs.length === 0) {
       this.reject(480, 'Temporarily Unavailable', 'unavailable');
       return;
@@ -265,19 +315,18 @@ class Call {
     this.ringTimer = this.m.deps.clock.setTimeout(() => this.onRingTimeout(), ringSeconds * 1000);
   }
 
-  /** An INVITE from the PBX to one registered contact, presenting `caller` (a phone of ours). */
-  private buildInvite(binding: Binding, caller: Phone, to: string, body: Buffer): { invite: SipRequest; destination: Destination } {
+  /** An INVITE from the PBX to one registered contact, presenting `caller` (a party of this call). */
+  private buildInvite(binding: Binding, caller: Party, to: string, body: Buffer): { invite: SipRequest; destination: Destination } {
     const adv = this.m.deps.sip.advertise;
     const destination: Destination = { ...binding.source };
     const transport = destination.transport.toUpperCase();
-    const display = `${caller.firstName} ${caller.lastName}`.trim() || caller.internalNumber;
     const invite = createRequest({
       method: 'INVITE',
       uri: binding.contact,
       headers: [
         ['Via', `SIP/2.0/${transport} ${adv.host}:${adv.port};branch=${newBranch()};rport`],
         ['Max-Forwards', '70'],
-        ['From', `"${display.replace(/["\\]/g, '')}" <sip:${caller.internalNumber}@${adv.host}>;tag=${newTag()}`],
+        ['From', `"${caller.display.replace(/["\\]/g, '')}" <sip:${caller.number}@${adv.host}>;tag=${newTag()}`],
         ['To', `<sip:${to}@${adv.host}>`],
         ['Call-ID', newCallId()],
         ['CSeq', '1 INVITE'],
@@ -292,8 +341,8 @@ class Call {
   }
 
   private inviteContact(binding: Binding, index: number, body: Buffer): void {
-    const { invite, destination } = this.buildInvite(binding, this.a.phone, this.dialled, body);
-    const leg: BLeg = {
+    const { invite, destination } = this.buildInvite(binding, this.partyOf('a'), this.dialled, body);
+    this.sendBLeg({
       index,
       binding,
       invite,
@@ -301,13 +350,145 @@ class Call {
       dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
       state: 'calling',
       cancelSent: false,
-    };
+    });
+  }
+
+  /**
+   * The B leg to the operator (issue 5): Request-URI the number in national
+   * format at the trunk's domain; From the presented identity, or anonymous
+   * with Privacy: id for CLIR (RFC 3323 §4.1.1.3); P-Asserted-Identity the
+   * real number in every case (RFC 3325 §9.1: the operator is trusted with
+   * it, and needs it for emergency calls and billing).
+   */
+  private inviteTrunk(target: Extract<CallTarget, { kind: 'external' }>, body: Buffer): void {
+    const trunk = this.m.deps.trunk;
+    const destination = trunk?.target();
+    if (!trunk || !destination) {
+      this.reject(503, 'Service Unavailable', 'unavailable');
+      return;
+    }
+    const adv = this.m.deps.sip.advertise;
+    const transport = destination.transport.toUpperCase();
+    const domain = trunk.domain;
+    const id = target.identity;
+    const headers: Array<[string, string]> = [
+      ['Via', `SIP/2.0/${transport} ${adv.host}:${adv.port};branch=${newBranch()};rport`],
+      ['Max-Forwards', '70'],
+      ['From', id.hidden ? `"Anonymous" <sip:anonymous@anonymous.invalid>;tag=${newTag()}` : `<sip:${id.number}@${domain}>;tag=${newTag()}`],
+      ['To', `<sip:${target.number}@${domain}>`],
+      ['Call-ID', newCallId()],
+      ['CSeq', '1 INVITE'],
+      ['Contact', this.m.contact(transport)],
+      ['P-Asserted-Identity', `<sip:${id.number}@${domain}>`],
+    ];
+    if (id.hidden) headers.push(['Privacy', 'id']);
+    headers.push(['Allow', ALLOW], ['User-Agent', 'pbxgate'], ['Content-Type', 'application/sdp']);
+    const invite = createRequest({ method: 'INVITE', uri: `sip:${target.number}@${domain}`, headers, body });
+    this.sendBLeg({
+      index: 0,
+      invite,
+      destination,
+      dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
+      state: 'calling',
+      cancelSent: false,
+    });
+  }
+
+  /**
+   * RFC 3261 §22.2: the operator challenged our INVITE; the same INVITE again
+   * (same Call-ID and From tag, CSeq + 1, new branch) with credentials, once.
+   */
+  private retryWithCredentials(leg: BLeg, res: SipResponse): boolean {
+    const trunk = this.m.deps.trunk;
+    if (leg.binding || leg.authTried || !trunk || this.ended || this.a.final) return false;
+    const auth = trunk.authorize(res, 'INVITE', leg.invite.uri);
+    const cseq = getCSeq(leg.invite.headers);
+    if (!auth || !cseq) return false;
+    const headers = leg.invite.headers.clone();
+    const adv = this.m.deps.sip.advertise;
+    headers.set('Via', `SIP/2.0/${leg.destination.transport.toUpperCase()} ${adv.host}:${adv.port};branch=${newBranch()};rport`);
+    headers.set('CSeq', `${cseq.seq + 1} INVITE`);
+    headers.set(auth.name, auth.value);
+    const invite: SipRequest = { ...leg.invite, headers };
+    this.bLegs = this.bLegs.filter((l) => l !== leg);
+    this.sendBLeg({
+      index: leg.index,
+      invite,
+      destination: leg.destination,
+      dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
+      state: 'calling',
+      cancelSent: false,
+      authTried: true,
+    });
+    return true;
+  }
+
+  private sendBLeg(leg: BLeg): void {
     const user: ClientTransactionUser = {
       onResponse: (res) => this.onBResponse(leg, res),
       onTimeout: () => this.onBFailure(leg, 408),
       onTransportError: () => this.onBFailure(leg, 503),
     };
-    if (this.m.deps.sip.sendRequest(invite, destination, user)) this.bLegs.push(leg);
+    if (this.m.deps.sip.sendRequest(leg.invite, leg.destination, user)) this.bLegs.push(leg);
+  }
+
+  /**
+   * Refusals and feature codes: the PBX itself answers the phone and plays a
+   * tone on the A leg's media (the relay's leg A; leg B stays unused). A
+   * refusal is early media (183) followed by its final response, so the
+   * phone shows the reason and the journal records a failed call; a feature
+   * code is answered (200), confirmed by its tone, then ended with BYE.
+   */
+  private async playLocally(what: Exclude<Routing, { kind: 'call' }>): Promise<void> {
+    try {
+      this.relay = await this.m.deps.media.createRelayCall();
+    } catch {
+      if (what.kind === 'refuse') this.rejectWithWarning(what.status, what.reason, what.warning);
+      else this.reject(503, 'Service Unavailable', 'error');
+      return;
+    }
+    if (this.ended) {
+      this.relay.close();
+      return;
+    }
+    const g711 = SUPPORTED_FORMATS.filter((f) => f.encoding === 'PCMA' || f.encoding === 'PCMU');
+    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), g711);
+    if (!r.ok) {
+      // No G.711 in the offer: the phone gets the final answer without a tone.
+      if (what.kind === 'refuse') this.rejectWithWarning(what.status, what.reason, what.warning);
+      else this.reject(488, 'Not Acceptable Here', 'feature');
+      return;
+    }
+    this.formats = r.formats;
+    this.a.lastSdp = r.body;
+    this.relay.setRemote('a', { ...this.a.offer.remote, formats: r.formats });
+    const seconds = what.kind === 'refuse' ? REFUSAL_TONE_SECONDS : FEATURE_TONE_SECONDS;
+    this.relay.attachPlayer('a', new WavPlayer(toneSamples(what.tone, seconds)));
+    if (what.kind === 'refuse') {
+      this.state = 'early-media';
+      this.respondA(183, 'Session Progress', r.body);
+      this.ringTimer = this.m.deps.clock.setTimeout(() => {
+        this.ringTimer = undefined;
+        this.rejectWithWarning(what.status, what.reason, what.warning);
+      }, seconds * 1000);
+      return;
+    }
+    this.state = 'answered';
+    this.answeredMono = this.m.deps.clock.monotonic();
+    const ok = this.respondA(200, 'OK', r.body);
+    this.armOkRetransmission(ok);
+    this.ringTimer = this.m.deps.clock.setTimeout(() => {
+      this.ringTimer = undefined;
+      this.sendBye('a');
+      this.end('feature');
+    }, seconds * 1000);
+  }
+
+  /** A refusal's final response: the reason phrase says why, and a Warning (RFC 3261 §20.43) says it in full. */
+  private rejectWithWarning(status: number, reason: string, warning: string): void {
+    if (this.a.final || this.ended) return;
+    this.respondA(status, reason, undefined, [['Warning', `399 pbxgate "${warning.replace(/["\\]/g, "'")}"`]]);
+    this.end('refused');
   }
 
   private onBResponse(leg: BLeg, res: SipResponse): void {
@@ -336,6 +517,7 @@ class Call {
       this.onB2xx(leg, res, outcome.kind === 'retransmission');
       return;
     }
+    if ((res.status === 401 || res.status === 407) && this.retryWithCredentials(leg, res)) return;
     this.onBFailure(leg, res.status);
   }
 
@@ -420,7 +602,8 @@ class Call {
       const statuses = this.bLegs.map((l) => l.finalStatus ?? 500);
       const best = statuses.includes(486) ? 486 : statuses.includes(600) ? 600 : statuses.includes(603) ? 603 : Math.min(...statuses);
       const reason = best === 486 ? 'busy' : best === 408 ? 'no-answer' : 'rejected';
-      this.reject(best === 408 ? 480 : best, undefined, reason);
+      // A challenge we could not answer is ours to deal with, not the phone's (it would try to authenticate to us).
+      this.reject(best === 408 ? 480 : best === 401 || best === 407 ? 503 : best, undefined, reason);
     }
   }
 
@@ -496,9 +679,11 @@ class Call {
   /** The transfer in progress, if any (one at a time). */
   private transfer: { from: LegId; forks: Array<{ invite: SipRequest; destination: Destination; dialogs: InviteClientDialogs; done: boolean; status?: number; provisional: boolean; cancelWanted: boolean }>; done: boolean } | undefined;
 
-  /** Phone (ours) on the side of a leg, for the identity presented to a transfer target. */
-  partyOf(leg: LegId): Phone {
-    return leg === 'a' ? this.a.phone : this.callee;
+  /** Who is on the side of a leg, for the identity presented to a transfer target. */
+  partyOf(leg: LegId): Party {
+    const phone = leg === 'a' ? this.a.phone : this.callee;
+    if (phone) return { number: phone.internalNumber, display: `${phone.firstName} ${phone.lastName}`.trim() || phone.internalNumber, mac: phone.mac };
+    return { number: this.dialled, display: this.dialled };
   }
 
   /**
@@ -671,6 +856,7 @@ class Call {
       other.state !== 'answered' ||
       !other.relay ||
       replacedDialog.state !== 'confirmed' ||
+      other.partyOf(owned.leg).mac === undefined ||
       other.partyOf(owned.leg).mac !== this.partyOf(leg).mac
     ) {
       this.log.info({ call: this.id, replaces }, 'attended transfer: Replaces matches no call of the transferor');
@@ -972,24 +1158,41 @@ class Call {
     for (const d of this.transfer?.forks.flatMap((f) => f.dialogs.dialogs()) ?? []) release(d);
     const now = this.m.deps.clock.monotonic();
     const answered = this.answeredMono !== undefined;
-    this.m.deps.journal.add({
-      startedAt: this.startedAt,
-      durationSeconds: answered ? Math.round((now - this.answeredMono!) / 1000) : 0,
-      from: this.a.phone.internalNumber,
-      to: this.dialled,
-      ...(answered ? { answeredBy: this.callee.internalNumber } : {}),
-      direction: 'internal',
-      // LOG-1 "missed": the callee could have answered (rang, busy, or not reachable); "failed": refused or broken.
-      outcome: answered ? 'answered' : reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' || reason === 'unavailable' ? 'missed' : 'failed',
-      phones: [this.a.phone.mac, this.callee.mac],
-      callerPhone: this.a.phone.mac,
-    });
+    const callee = this.callee;
+    const outbound = this.target.kind === 'external' || (this.target.kind === 'refuse' && this.target.external);
+    // A feature code is not a call: it is not journaled.
+    if (this.target.kind !== 'feature')
+      this.m.deps.journal.add({
+        startedAt: this.startedAt,
+        durationSeconds: answered ? Math.round((now - this.answeredMono!) / 1000) : 0,
+        from: this.a.phone.internalNumber,
+        to: this.dialled,
+        ...(answered ? { answeredBy: callee ? callee.internalNumber : this.dialled } : {}),
+        direction: outbound ? 'outbound' : 'internal',
+        // LOG-1 "missed": the callee could have answered (rang, busy, or not reachable); "failed": refused or broken.
+        // An outbound call nobody answered is the caller's own: "failed" unless they gave up (cancelled).
+        outcome: answered
+          ? 'answered'
+          : callee && (reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' || reason === 'unavailable')
+            ? 'missed'
+            : 'failed',
+        phones: callee ? [this.a.phone.mac, callee.mac] : [this.a.phone.mac],
+        callerPhone: this.a.phone.mac,
+      });
     this.log.info(
       { call: this.id, reason, caller: this.a.phone.internalNumber, callee: this.dialled, rtp: stats ? { a: stats.a.packetsReceived, b: stats.b.packetsReceived } : undefined },
       'call ended',
     );
     this.m.forget(this);
   }
+}
+
+/** A party as presented to a phone we call on its behalf (transfer targets). */
+interface Party {
+  number: string;
+  display: string;
+  /** Our phone on that side, if it is one. */
+  mac?: string;
 }
 
 const IGNORE_RESPONSES: ClientTransactionUser = {
@@ -1040,7 +1243,7 @@ export class CallManager {
     for (const c of this.calls) {
       if (c.ended) continue;
       if (c.a.phone.mac === mac) return true;
-      if (c.callee.mac === mac && c.state === 'answered') return true;
+      if (c.callee?.mac === mac && c.state === 'answered') return true;
     }
     return false;
   }
@@ -1056,24 +1259,37 @@ export class CallManager {
       respond(403, 'Forbidden');
       return;
     }
-    const target = parseUri(req.uri);
-    const dialled = target && isSipUri(target) ? (target.user ?? '') : '';
-    const callee = cfg.phones.find((p) => p.internalNumber === dialled || p.sip.username === dialled);
-    if (!callee) {
-      // Groups, voicemail, speed dials and external numbers come with the dial plan (issue 5).
-      respond(404, 'Not Found');
-      return;
+    const uri = parseUri(req.uri);
+    const dialled = uri && isSipUri(uri) ? (uri.user ?? '') : '';
+    const routing: Routing = this.deps.route ? this.deps.route(caller, dialled, this.externalCalls()) : this.phoneByNumber(cfg, dialled);
+    if (routing.kind === 'call' && routing.target.kind === 'phone') {
+      const callee = routing.target.phone;
+      if (this.busy(callee.mac) && !callee.callWaiting) {
+        respond(486, 'Busy Here');
+        this.deps.journal.add({
+          startedAt: this.deps.clock.now(),
+          durationSeconds: 0,
+          from: caller.internalNumber,
+          to: callee.internalNumber,
+          direction: 'internal',
+          outcome: 'missed',
+          phones: [caller.mac, callee.mac],
+          callerPhone: caller.mac,
+        });
+        return;
+      }
     }
-    if (this.busy(callee.mac) && !callee.callWaiting) {
-      respond(486, 'Busy Here');
+    if (routing.kind === 'refuse' && (req.body.length === 0 || !this.deps.sdp.read(req.body).ok)) {
+      // No usable offer to play a tone on: the final response alone.
+      tx.respond(createResponse(req, routing.status, routing.reason, [['Warning', `399 pbxgate "${routing.warning.replace(/["\\]/g, "'")}"`]], undefined, { toTag: newTag() }));
       this.deps.journal.add({
         startedAt: this.deps.clock.now(),
         durationSeconds: 0,
         from: caller.internalNumber,
-        to: dialled,
-        direction: 'internal',
-        outcome: 'missed',
-        phones: [caller.mac, callee.mac],
+        to: routing.number,
+        direction: routing.external ? 'outbound' : 'internal',
+        outcome: 'failed',
+        phones: [caller.mac],
         callerPhone: caller.mac,
       });
       return;
@@ -1099,8 +1315,8 @@ export class CallManager {
         offer: offer.sdp,
         session: { sessionId: String(Math.floor(Math.random() * 1e9)), version: 1, address: this.deps.sip.advertise.host },
       },
-      dialled,
-      callee,
+      routing.kind === 'call' ? (routing.target.kind === 'phone' ? routing.target.phone.internalNumber : routing.target.number) : routing.kind === 'refuse' ? routing.number : dialled,
+      routing.kind === 'call' ? routing.target : routing,
     );
     this.calls.add(call);
     this.byInvite.set(req, call);
@@ -1108,6 +1324,21 @@ export class CallManager {
       this.deps.log.error({ call: call.id, err: (err as Error).message, stack: (err as Error).stack }, 'call setup failed');
       call.reject(500, 'Server Internal Error', 'error');
     });
+  }
+
+  /** Without a dial plan (unit tests of the B2BUA alone): phones by internal number or SIP user name. */
+  private phoneByNumber(cfg: Readonly<Config>, dialled: string): Routing {
+    const phone = cfg.phones.find((p) => p.internalNumber === dialled || p.sip.username === dialled);
+    return phone
+      ? { kind: 'call', target: { kind: 'phone', phone } }
+      : { kind: 'refuse', status: 404, reason: 'Not Found', warning: `no such number ${dialled}`, tone: 'special-information', number: dialled, external: false };
+  }
+
+  /** External calls in progress (NUM-8 capacity): the trunk's B legs of calls not yet ended. */
+  externalCalls(): number {
+    let n = 0;
+    for (const c of this.calls) if (!c.ended && c.external) n++;
+    return n;
   }
 
   /** CANCEL (§9.2): 200 to it when it matches a pending INVITE of a call, else 481. */

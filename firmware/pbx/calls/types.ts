@@ -1,4 +1,20 @@
+import type { Phone } from '../../config/index.ts';
 import type { LegStats } from '../../media/types.ts';
+import type { PresentedIdentity } from '../identity.ts';
+
+/** Who a call goes to: one of our phones (all its contacts ring) or a number through the operator trunk. */
+export type CallTarget =
+  | { kind: 'phone'; phone: Phone }
+  | {
+      kind: 'external';
+      /** National format (0…, 00… international, or a short number), as the trunk gets it. */
+      number: string;
+      emergency: boolean;
+      identity: PresentedIdentity;
+      /** Category and classifier rule, for logs and the journal. */
+      category: string;
+      rule: string;
+    };
 
 /** What the console and the journal see of a call. */
 export interface CallSnapshot {
@@ -6,6 +22,8 @@ export interface CallSnapshot {
   state: CallState;
   caller: { number: string; phone?: string };
   callee: { number: string; phone?: string };
+  /** External calls: the trunk carries the B leg. */
+  external?: { category: string; identity: string; hidden: boolean; emergency: boolean };
   startedAt: number; // wall clock ms
   answeredAt?: number;
   codec?: string;
@@ -24,6 +42,10 @@ export type CallEndReason =
   | 'busy'
   | 'unavailable'
   | 'not-found'
+  /** Refused by the dial plan, a restriction profile, the toll-fraud guard or the external capacity. */
+  | 'refused'
+  /** A feature code (*65*1...) was carried out; no call was placed. */
+  | 'feature'
   | 'no-ack'
   | 'error'
   | 'shutdown'

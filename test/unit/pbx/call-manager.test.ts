@@ -5,10 +5,11 @@ import test from 'ava';
 import { FakeClock } from '../../../firmware/core/clock.ts';
 import { LogRegistry } from '../../../firmware/core/logger.ts';
 import { CallJournal, factoryDefaults, type Config } from '../../../firmware/config/index.ts';
-import { CallManager, type SipSender } from '../../../firmware/pbx/calls/call-manager.ts';
+import { CallManager, REFUSAL_TONE_SECONDS, type SipSender } from '../../../firmware/pbx/calls/call-manager.ts';
 import { sdpAdapter } from '../../../firmware/pbx/calls/sdp-adapter.ts';
 import type { Binding } from '../../../firmware/pbx/registrar/bindings.ts';
 import type { LegId, LegRemote, LegStats, MediaEngine, RelayCall } from '../../../firmware/media/types.ts';
+import type { AudioSource } from '../../../firmware/media/leg.ts';
 import { createResponse, getCSeq, parseMessage, type SipRequest, type SipResponse } from '../../../firmware/sip/message/index.ts';
 import type { ClientTransactionUser, Destination, ServerTransactionHandle } from '../../../firmware/sip/transaction/index.ts';
 import { makePhones } from '../../support/pbx-process.ts';
@@ -65,6 +66,13 @@ class FakeRelay implements RelayCall {
     this.remotes[leg] = remote;
   }
   sendDtmf(): void {}
+  players: Partial<Record<LegId, { source: AudioSource; onEnd?: (() => void) | undefined }>> = {};
+  attachPlayer(leg: LegId, source: AudioSource, onEnd?: () => void): void {
+    this.players[leg] = { source, onEnd };
+  }
+  detachPlayer(leg: LegId): void {
+    delete this.players[leg];
+  }
   stats(): LegStats {
     return { packetsReceived: 0, packetsSent: 0, bytesReceived: 0, packetsLost: 0, jitterMs: 0, latchedFrom: null, lastPayloadType: null, dtmfReceived: '' };
   }
@@ -149,15 +157,24 @@ function setup(contactsPerCallee = 1) {
   return { clock, config, manager, sent, stateless, journal, relays, serverTx, settle, answerB, registered };
 }
 
-test('issue 4: a call to an unknown internal number is refused with 404 and no media is taken', async (t) => {
+test('issue 5 §3: a call to an unknown internal number hears the special information tone (183), then gets 404 with a Warning; the relay is released and the call journaled as failed', async (t) => {
   const s = setup();
   const req = invite('601', '699');
   const { tx, responses } = s.serverTx(req);
   s.manager.newInvite(req, tx, tx.destination, '601');
   await s.settle();
-  t.is(responses[0]?.status, 404);
-  t.is(s.relays.length, 0);
+  t.is(responses[0]?.status, 183);
+  t.regex(responses[0]?.body.toString() ?? '', /m=audio 20000 RTP\/AVP [08]/);
+  t.truthy(s.relays[0]?.players.a, 'a tone plays on the caller leg');
+  t.false(s.relays[0]?.closed);
+  s.clock.advance(REFUSAL_TONE_SECONDS * 1000);
+  t.is(responses[1]?.status, 404);
+  t.regex(responses[1]?.headers.get('warning') ?? '', /^399 pbxgate "no such number 699"$/);
+  t.true(s.relays[0]?.closed);
   t.is(s.manager.count(), 0);
+  const j = s.journal.query();
+  t.is(j.length, 1);
+  t.like(j[0], { from: '601', to: '699', outcome: 'failed', direction: 'internal' });
 });
 
 test('issue 4: a callee that is not registered gets 480, and the journal counts it as missed (LOG-1)', async (t) => {

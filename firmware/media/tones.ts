@@ -1,0 +1,46 @@
+/**
+ * Call-progress tones the PBX plays itself (8 kHz linear PCM), for a caller
+ * whose call cannot go through or for a feature code's confirmation. French
+ * cadences (ETSI TR 101 041-2 / ITU-T E.180 Suppl. 2 for France): busy and
+ * congestion are 440 Hz, 0.5 s on / 0.5 s off; the special information tone
+ * (ITU-T E.180 §2.6: 950, 1400, 1800 Hz, 330 ms each) says "this number
+ * cannot be reached as dialled".
+ */
+export type ToneName = 'busy' | 'special-information' | 'confirmation';
+
+const RATE = 8000;
+const LEVEL = 0.3 * 32767; // about -10 dBm0: clearly audible, never clipping after G.711
+
+function segment(out: number[], hz: number, ms: number): void {
+  const n = Math.round((RATE * ms) / 1000);
+  for (let i = 0; i < n; i++) out.push(hz === 0 ? 0 : Math.round(LEVEL * Math.sin((2 * Math.PI * hz * i) / RATE)));
+}
+
+/** About `seconds` of the tone, whole cadences only. */
+export function toneSamples(name: ToneName, seconds = 3): Int16Array {
+  const out: number[] = [];
+  const total = RATE * seconds;
+  while (out.length < total) {
+    switch (name) {
+      case 'busy':
+        segment(out, 440, 500);
+        segment(out, 0, 500);
+        break;
+      case 'special-information':
+        segment(out, 950, 330);
+        segment(out, 1400, 330);
+        segment(out, 1800, 330);
+        segment(out, 0, 1000);
+        break;
+      case 'confirmation':
+        // Three short beeps, then silence: "done".
+        for (let i = 0; i < 3; i++) {
+          segment(out, 880, 120);
+          segment(out, 0, 80);
+        }
+        segment(out, 0, 1400);
+        break;
+    }
+  }
+  return Int16Array.from(out);
+}
