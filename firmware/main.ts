@@ -17,6 +17,9 @@ import { SipService } from './pbx/sip-service.ts';
 import { registerPhoneCommands } from './pbx/phone-commands.ts';
 import { sdpAdapter } from './pbx/calls/sdp-adapter.ts';
 import { RtpRelayEngine } from './media/index.ts';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { OutgoingRouter } from './pbx/outgoing.ts';
+import { loadNumberingPlan } from './pbx/numbering-plan-file.ts';
 
 const VERSION: string = pkg.version;
 
@@ -101,6 +104,20 @@ async function main(): Promise<void> {
     dataDir,
     ...(httpPort !== undefined ? { httpPort } : {}),
     extraServices: (rt) => {
+      const plan = loadNumberingPlan(dataDir, logs.get('dialplan'));
+      const router = new OutgoingRouter({
+        config: () => rt.config.get(),
+        plan: () => plan,
+        monotonic: () => rt.clock.monotonic(),
+        log: logs.get('dialplan'),
+        updatePhone: (mac, change) => {
+          const r = rt.config.update((c) => {
+            const phone = c.phones.find((p) => p.mac === mac);
+            if (phone) Object.assign(phone, change);
+          });
+          if (!r.ok) logs.get('dialplan').error({ mac, err: r.error.message }, 'feature code: the change could not be stored');
+        },
+      });
       sip = new SipService({
         board: rt.board.definition,
         config: rt.config,
@@ -111,6 +128,8 @@ async function main(): Promise<void> {
         addStatusSection: (s) => rt.addStatusSection(s),
         journal: rt.journal,
         sdp: sdpAdapter,
+        resolve: async (host) => (await dnsLookup(host)).address,
+        route: (caller, dialled, inProgress) => router.route(caller, dialled, inProgress),
         media: () =>
           new RtpRelayEngine({
             listen: rt.board.definition.network.listen[0] ?? '127.0.0.1',

@@ -11,6 +11,7 @@ import { SipTransport, type Endpoint } from '../sip/transport/index.ts';
 import {
   TransactionLayer,
   responseDestination,
+  type ClientTransactionUser,
   type Destination,
   type ServerTransactionHandle,
   type TransactionUser,
@@ -25,6 +26,9 @@ import type { CallJournal } from '../config/index.ts';
 import type { MediaEngine } from '../media/types.ts';
 import { CallManager } from './calls/call-manager.ts';
 import type { SdpPort } from './calls/sdp-port.ts';
+import type { Routing } from './calls/call-manager.ts';
+import { TrunkRegistration } from './trunk/registration.ts';
+import type { Phone } from '../config/index.ts';
 
 /** Methods a phone must authenticate for (RFC 3261 §22); the rest are answered without credentials. */
 const AUTHENTICATED_METHODS = new Set(['REGISTER', 'INVITE', 'SUBSCRIBE', 'PUBLISH', 'MESSAGE', 'REFER', 'NOTIFY', 'INFO', 'UPDATE']);
@@ -52,6 +56,10 @@ export interface SipServiceDeps {
   media?: () => MediaEngine;
   sdp?: SdpPort;
   journal?: CallJournal;
+  /** Host name -> address for the trunk's registrar (node's DNS in main.ts). */
+  resolve?: (host: string) => Promise<string>;
+  /** The outgoing-call decisions (dial plan, restrictions, capacity): main.ts builds it. */
+  route?: (caller: Phone, dialled: string, externalCallsInProgress: number) => Routing;
 }
 
 export interface SipCounters {
@@ -76,6 +84,7 @@ export class SipService implements Service, TransactionUser {
   private auth: DigestAuthenticator | undefined;
   registrar: Registrar | undefined;
   calls: CallManager | undefined;
+  trunk: TrunkRegistration | undefined;
   private mediaEngine: MediaEngine | undefined;
   readonly bans: BanList;
   private readonly authedUser = new WeakMap<SipRequest, string>();
@@ -94,6 +103,13 @@ export class SipService implements Service, TransactionUser {
         const r = this.registrar;
         const total = this.deps.config.get().phones.length;
         return r ? `${r.registeredCount()} registered of ${total} configured` : `SIP not running (${total} configured)`;
+      },
+    });
+    deps.addStatusSection({
+      name: 'trunk',
+      render: () => {
+        const t = this.trunk?.status();
+        return t ? `${t.state} (${t.detail})` : 'SIP not running';
       },
     });
   }
@@ -148,6 +164,24 @@ export class SipService implements Service, TransactionUser {
     const { sdp, journal } = this.deps;
     /** The B2BUA's INVITE client transactions by request, for abandon() (§9.1). */
     const invites = new WeakMap<SipRequest, { terminate(): void }>();
+    const sendRequest = (req: SipRequest, dest: Destination, user: ClientTransactionUser): boolean => {
+      const tx = layer.sendRequest(req, dest, user);
+      if (tx && req.method === 'INVITE') invites.set(req, tx);
+      return tx !== undefined;
+    };
+    const advertise = { host: this.deps.board.network.advertise, port: transport.port };
+    const trunk = new TrunkRegistration(
+      {
+        clock: this.deps.clock,
+        log: this.deps.log.child({ part: 'trunk' }),
+        events: this.deps.events,
+        sip: { sendRequest, advertise },
+        resolve: this.deps.resolve ?? (async (host) => host),
+      },
+      cfg.trunk,
+    );
+    this.trunk = trunk;
+    trunk.start();
     if (this.deps.media && sdp && journal) {
       const media = this.deps.media();
       this.mediaEngine = media;
@@ -159,16 +193,14 @@ export class SipService implements Service, TransactionUser {
         journal,
         config: () => this.deps.config.get(),
         contactsOf: (mac) => registrar.contactsOf(mac),
+        trunk,
+        ...(this.deps.route ? { route: this.deps.route } : {}),
         sip: {
-          sendRequest: (req, dest, user) => {
-            const tx = layer.sendRequest(req, dest, user);
-            if (tx && req.method === 'INVITE') invites.set(req, tx);
-            return tx !== undefined;
-          },
+          sendRequest,
           abandon: (req) => invites.get(req)?.terminate(),
           sendStateless: (msg, dest) => void layer.sendStateless(msg, dest),
           findInviteForCancel: (cancel) => layer.findInviteServerTransactionForCancel(cancel),
-          advertise: { host: this.deps.board.network.advertise, port: transport.port },
+          advertise,
           t1: layer.timers.t1,
           t2: layer.timers.t2,
         },
@@ -177,6 +209,7 @@ export class SipService implements Service, TransactionUser {
     this.unsubscribeConfig = this.deps.config.onChange((changed, config) => {
       if (changed.includes('phones') || changed.includes('sip')) registrar.reconfigure(config);
       if (changed.includes('sip')) this.applyBanPolicy(config);
+      if (changed.includes('trunk')) trunk.reconfigure(config.trunk);
     });
     void ctx;
     this.deps.log.info({ port: transport.port, listen: this.deps.board.network.listen }, 'SIP listening on UDP and TCP');
@@ -187,6 +220,8 @@ export class SipService implements Service, TransactionUser {
     this.unsubscribeConfig = undefined;
     this.calls?.shutdown();
     this.calls = undefined;
+    this.trunk?.stop();
+    this.trunk = undefined;
     await this.mediaEngine?.close();
     this.mediaEngine = undefined;
     this.registrar?.stop();
@@ -461,6 +496,25 @@ export class SipService implements Service, TransactionUser {
                   return [head, leg('a', c.media.a), leg('b', c.media.b)].join('\n');
                 })
                 .join('\n'),
+      }),
+      defineCommand({
+        name: 'trunk',
+        summary: "the operator trunk's registration and external calls in progress",
+        args: noArgs,
+        roles: ['technician', 'admin'],
+        run: () => {
+          const cfg = this.deps.config.get();
+          const status = this.trunk?.status() ?? { state: 'disabled' as const, detail: 'SIP not running', registrar: '', consecutiveFailures: 0 };
+          return { ...status, username: cfg.trunk.username, externalCalls: this.calls?.externalCalls() ?? 0, maxExternalCalls: cfg.capacity.maxExternalCalls };
+        },
+        format: (s) =>
+          [
+            `trunk ${s.state}: ${s.detail}`,
+            s.registrar ? `  registrar ${s.registrar} as ${s.username}` : '  no registrar configured',
+            ...(s.expiresInSeconds !== undefined ? [`  binding expires in ${s.expiresInSeconds}s`] : []),
+            ...(s.retryInSeconds !== undefined ? [`  next attempt in ${s.retryInSeconds}s (${s.consecutiveFailures} failures in a row)`] : []),
+            `  external calls ${s.externalCalls} of ${s.maxExternalCalls}`,
+          ].join('\n'),
       }),
       defineCommand({
         name: 'sip',
