@@ -237,6 +237,8 @@ export const configSchema = z
         username: z.string().max(128).default(''),
         authUsername: z.string().max(128).default(''),
         password: z.string().max(128).default(''),
+        /** false: an IP-authenticated trunk without registration; calls still answer digest challenges. */
+        register: z.boolean().default(true),
         registerExpires: z.int().min(60).max(86400).default(600),
         /** Back-off after a failed registration: this long first, doubling up to retryMaxSeconds. */
         retryMinSeconds: z.int().min(1).max(3600).default(15),

@@ -1,7 +1,9 @@
+import type { TrunkState } from './trunk/registration.ts';
+
 /** Domain facts of the PBX, published on the runtime's event bus. */
 export interface PbxEvents {
   'phone.registered': { mac: string; internalNumber: string; contacts: number };
   'phone.unregistered': { mac: string; internalNumber: string; reason: 'expired' | 'removed' };
-  'trunk.state': { state: 'disabled' | 'resolving' | 'registering' | 'registered' | 'failed'; detail: string };
+  'trunk.state': { state: TrunkState; detail: string };
   'sip.banned': { address: string; untilMs: number; failures: number };
 }

@@ -410,8 +410,7 @@ class Call {
     headers.set('CSeq', `${cseq.seq + 1} INVITE`);
     headers.set(auth.name, auth.value);
     const invite: SipRequest = { ...leg.invite, headers };
-    this.bLegs = this.bLegs.filter((l) => l !== leg);
-    this.sendBLeg({
+    const retry: BLeg = {
       index: leg.index,
       invite,
       destination: leg.destination,
@@ -419,6 +418,15 @@ class Call {
       state: 'calling',
       cancelSent: false,
       authTried: true,
+    };
+    // Stands for the leg at once (a CANCEL from the caller now waits for the retry's first 1xx), but is sent only
+    // after this call returns: the transaction then ACKs the challenge first, and a peer sees ACK before the new INVITE.
+    this.bLegs = this.bLegs.map((l) => (l === leg ? retry : l));
+    queueMicrotask(() => {
+      this.bLegs = this.bLegs.filter((l) => l !== retry);
+      if (this.ended || this.a.final) return; // the caller gave up meanwhile: nothing was sent, nothing to cancel
+      this.sendBLeg(retry);
+      if (!this.bLegs.includes(retry)) this.reject(503, 'Service Unavailable', 'error');
     });
     return true;
   }

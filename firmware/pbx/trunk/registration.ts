@@ -24,7 +24,8 @@ export interface TrunkDeps {
   resolve(host: string): Promise<string>;
 }
 
-export type TrunkState = 'disabled' | 'resolving' | 'registering' | 'registered' | 'failed';
+/** 'static': an IP-authenticated trunk (trunk.register false): calls go to its address, nothing registers. */
+export type TrunkState = 'disabled' | 'resolving' | 'registering' | 'registered' | 'static' | 'failed';
 
 export interface TrunkStatus {
   state: TrunkState;
@@ -141,7 +142,7 @@ export class TrunkRegistration {
    */
   authorize(challengeResponse: SipResponse, method: string, uri: string, body?: Buffer): { name: string; value: string } | undefined {
     const proxy = challengeResponse.status === 407;
-    const challenge = selectChallenge(challengeResponse.headers.getAll(proxy ? 'proxy-authenticate' : 'www-authenticate'));
+    const challenge = selectChallenge(challengeResponse.headers.getFields(proxy ? 'proxy-authenticate' : 'www-authenticate'));
     if (!challenge) return undefined;
     const value = buildAuthorization(challenge, this.credentials(), method, uri, body ? { body } : {});
     return value ? { name: proxy ? 'Proxy-Authorization' : 'Authorization', value } : undefined;
@@ -168,7 +169,8 @@ export class TrunkRegistration {
       (address) => {
         if (generation !== this.generation) return;
         this.destination = { transport: cfg.transport.toUpperCase(), host: address, port: cfg.port };
-        this.register(generation);
+        if (cfg.register) this.register(generation);
+        else this.setState('static', `no registration: calls go to ${address}:${cfg.port}`);
       },
       (err: unknown) => {
         if (generation !== this.generation) return;
@@ -183,7 +185,7 @@ export class TrunkRegistration {
     const onResponse = (res: SipResponse): void => {
       if (generation !== this.generation || res.status < 200) return;
       if (res.status === 401 || res.status === 407) {
-        const stale = selectChallenge(res.headers.getAll(res.status === 407 ? 'proxy-authenticate' : 'www-authenticate'))?.stale ?? false;
+        const stale = selectChallenge(res.headers.getFields(res.status === 407 ? 'proxy-authenticate' : 'www-authenticate'))?.stale ?? false;
         // A second challenge after our credentials means they are wrong, unless the nonce only went stale (RFC 2617 §3.2.1).
         if (answeredChallenge && !stale) {
           this.fail(`the operator refused the credentials of ${this.credentials().username} (${res.status})`);

@@ -1,0 +1,181 @@
+/**
+ * Issue 5 over loopback: SIPp plays the operator (registrar and UAS, checking
+ * our digest credentials with its own code) and the phones; pbxgate runs as
+ * the real program. What the operator receives is read from SIPp's logs.
+ * Serial: runSipp blocks this event loop, which would starve the console
+ * polling of a test running beside it.
+ */
+import test from 'ava';
+import { startPbx, makePhones, freePort, type PbxProcess } from '../support/pbx-process.ts';
+import { runSipp, startSipp, callCsv, authKeyword, waitSip, type BackgroundSipp } from '../support/sipp.ts';
+import type { Config } from '../../firmware/config/index.ts';
+
+const TRUNK_USER = '0577110000';
+const TRUNK_PASSWORD = 'trunk-secret-1';
+
+// 410 (DID 0577110010) and 411 (DID 0577110011) are DID phones (profile 10, RES-3); 601 has no DID (profile 1).
+const phones = makePhones(3, 2);
+const [p410, p411, p601] = phones as [(typeof phones)[0], (typeof phones)[0], (typeof phones)[0]];
+
+function trunkPatch(operatorPort: number, register: boolean, password = TRUNK_PASSWORD, retrySeconds = 1): (c: Config) => void {
+  return (c) => {
+    c.trunk = {
+      ...c.trunk,
+      enabled: true,
+      registrar: '127.0.0.1',
+      port: operatorPort,
+      domain: 'operator.test',
+      username: TRUNK_USER,
+      password,
+      register,
+      retryMinSeconds: retrySeconds,
+      retryMaxSeconds: 2 * retrySeconds,
+    };
+    c.company.mainNumber = '0577110000';
+    c.company.dids = ['0577110000', '0577110010', '0577110011'];
+    c.company.companyNumber = '0577110011';
+  };
+}
+
+/** Polls `trunk` on the console until it matches (every 200 ms, at most timeoutMs). */
+async function waitTrunk(pbx: PbxProcess, re: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = await pbx.command('trunk');
+  while (!re.test(text) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    text = await pbx.command('trunk');
+  }
+  return text;
+}
+
+function operator(target: string, scenario: string, port: number, calls: number): BackgroundSipp {
+  return startSipp(target, scenario, port, ['-m', String(calls), '-trace_logs', '-timeout', '40', '-timeout_error']);
+}
+
+function dial(pbx: PbxProcess, phone: (typeof phones)[0], number: string, scenario = 'call-uac.xml', extra: string[] = []) {
+  return freePort().then((port) =>
+    runSipp(`127.0.0.1:${pbx.sipPort}`, scenario, port, ['-inf', callCsv([phone.sip.username, authKeyword(phone), number]), '-m', '1', '-timeout', '20', '-timeout_error', '-trace_logs', ...extra]),
+  );
+}
+
+test.serial('issue 5: the trunk registers with digest auth (checked by SIPp as the operator) and refreshes its binding before it expires', async (t) => {
+  const opPort = await freePort();
+  const op = startSipp('127.0.0.1:5060', 'operator-registrar.xml', opPort, ['-m', '1', '-trace_logs', '-timeout', '30', '-timeout_error']);
+  t.teardown(() => op.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  const pbx = await startPbx({ phones, patch: trunkPatch(opPort, true) });
+  t.teardown(() => pbx.stop());
+  const r = await op.done;
+  t.is(r.status, 0, `operator failed:\n${r.errors}\n${r.logs}`);
+  t.regex(r.logs, /AUTH OK 1 asked 600/, 'the first REGISTER asks the configured 600 s and its credentials are right');
+  t.regex(r.logs, /AUTH OK 2/, 'the refresh (the operator granted only 4 s) came in time, with credentials');
+  t.notRegex(r.logs, /AUTH BAD/);
+  const status = await waitTrunk(pbx, /binding expires in 3\d{3}s/);
+  t.regex(status, /^trunk registered: registered for 3600 s/m);
+  t.regex(status, /registrar udp:127\.0\.0\.1:\d+ as 0577110000/);
+  t.regex(await pbx.command('status'), /trunk: registered/);
+});
+
+test.serial('issue 5: wrong trunk credentials: the operator refuses, the console says why and when the next attempt is (back-off)', async (t) => {
+  const opPort = await freePort();
+  const op = startSipp('127.0.0.1:5060', 'operator-registrar.xml', opPort, ['-m', '1', '-trace_logs', '-timeout', '30']);
+  t.teardown(() => op.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  const pbx = await startPbx({ phones, patch: trunkPatch(opPort, true, 'wrong-password', 60) });
+  t.teardown(() => pbx.stop());
+  const status = await waitTrunk(pbx, /trunk failed/);
+  t.regex(status, /trunk failed: the operator answered 403 Forbidden/);
+  t.regex(status, /next attempt in (5\d|60)s \(1 failures in a row\)/);
+  op.stop();
+  t.regex((await op.done).logs, /AUTH BAD/);
+});
+
+test.serial('issue 5, CID-1..3, RES-2: outgoing calls reach the operator in national format with the identity each phone chose; *66* and *65*1 hide it (Privacy: id, PAI kept)', async (t) => {
+  const opPort = await freePort();
+  const base = trunkPatch(opPort, false);
+  const pbx = await startPbx({
+    phones,
+    patch: (c) => {
+      base(c);
+      c.phones[0]!.presentedIdentity = 'did'; // 410
+      c.phones[1]!.presentedIdentity = 'company'; // 411: CID-3, the company number 0577110011
+      // 601 keeps the default: the main number (CID-2)
+    },
+  });
+  t.teardown(() => pbx.stop());
+  t.regex(await waitTrunk(pbx, /trunk static/), /no registration: calls go to 127\.0\.0\.1:\d+/);
+  const op = operator(`127.0.0.1:${pbx.sipPort}`, 'operator-uas.xml', opPort, 5);
+  t.teardown(() => op.stop());
+  await new Promise((r) => setTimeout(r, 300));
+
+  const calls: Array<[typeof p410, string]> = [
+    [p410, '0612345678'], // mobile, shows the DID
+    [p411, '+33145678901'], // E.164 from the phone: sent national; shows the company number
+    [p601, '3901'], // profile 1 allows operator services (RES-2); shows the main number
+    [p410, '*66*0612345678'], // CLIR for this call only
+  ];
+  for (const [phone, number] of calls) {
+    const r = await dial(pbx, phone, number);
+    if (r.status !== 0) {
+      op.stop();
+      const o = await op.done;
+      t.fail(`${phone.internalNumber} -> ${number}:\n${r.errors}\noperator:\n${o.errors}\n${o.logs}\n${pbx.stderr().slice(-3000)}`);
+      return;
+    }
+  }
+  // *65*1: hide from now on (answered, confirmation tone, BYE); the next call of 411 is anonymous.
+  const feature = await dial(pbx, p411, '*65*1');
+  t.is(feature.status, 0, feature.errors);
+  t.regex(await pbx.command('config show phones'), /"hideIdentity": true/);
+  t.is((await dial(pbx, p411, '0298765432')).status, 0);
+
+  const r = await op.done;
+  t.is(r.status, 0, r.errors);
+  const lines = r.logs.split('\n').filter((l) => l.startsWith('CALL'));
+  t.is(lines.length, 5, r.logs);
+  t.regex(lines[0]!, /ruri=sip:0612345678@operator\.test from=<sip:0577110010@operator\.test>;tag=\S+ pai=<sip:0577110010@operator\.test> privacy=$/);
+  t.regex(lines[1]!, /ruri=sip:0145678901@operator\.test from=<sip:0577110011@operator\.test>;tag=\S+ pai=<sip:0577110011@operator\.test> privacy=$/);
+  t.regex(lines[2]!, /ruri=sip:3901@operator\.test from=<sip:0577110000@operator\.test>;tag=\S+ pai=<sip:0577110000@operator\.test> privacy=$/);
+  t.regex(lines[3]!, /ruri=sip:0612345678@operator\.test from="Anonymous" <sip:anonymous@anonymous\.invalid>;tag=\S+ pai=<sip:0577110010@operator\.test> privacy=id$/);
+  t.regex(lines[4]!, /ruri=sip:0298765432@operator\.test from="Anonymous" <sip:anonymous@anonymous\.invalid>;tag=\S+ pai=<sip:0577110011@operator\.test> privacy=id$/);
+  const journal = await pbx.command('journal');
+  t.regex(journal, /410 -> 0612345678 {2}answered by 0612345678/);
+  t.regex(journal, /601 -> 3901 {2}answered by 3901/);
+  t.notRegex(journal, /\*65/, 'a feature code is not a call');
+  const idle = await waitSip(pbx);
+  t.is(idle.sip.rtpPortsInUse, 0, idle.calls);
+});
+
+test.serial('issue 5 §3, RES-2, toll-fraud guard: refused calls get a tone then 403 with the reason, are journaled, and never reach the operator', async (t) => {
+  const opPort = await freePort();
+  // Nothing may reach the operator: SIPp listens there and must see no INVITE.
+  const op = operator('127.0.0.1:5060', 'operator-uas.xml', opPort, 1);
+  t.teardown(() => op.stop());
+  const pbx = await startPbx({ phones, patch: trunkPatch(opPort, false) });
+  t.teardown(() => pbx.stop());
+  await waitTrunk(pbx, /trunk static/);
+  const refusals: Array<[typeof p410, string, string]> = [
+    [p601, '0612345678', '403'], // profile 1: no mobiles
+    [p410, '00441632960000', '403'], // profile 10, but 44 is not in the EU allow-list
+    [p601, '0712345678', '404'], // 071 is unassigned: fail closed
+  ];
+  // call-uac-reject.xml takes the expected status as field 3.
+  for (const [phone, number, status] of refusals) {
+    const port = await freePort();
+    const r = runSipp(`127.0.0.1:${pbx.sipPort}`, 'call-uac-reject.xml', port, ['-inf', callCsv([phone.sip.username, authKeyword(phone), number, status]), '-m', '1', '-timeout', '20', '-timeout_error', '-trace_logs']);
+    t.is(r.status, 0, `${phone.internalNumber} -> ${number} should get ${status}:\n${r.errors}\n${r.logs}`);
+  }
+  // spawnSync held this event loop: let the logs of pbxgate's stderr pipe arrive first.
+  const deadline = Date.now() + 3000;
+  while (!/0712345678 \(unknown/.test(pbx.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const log = pbx.stderr();
+  t.regex(log, /call refused: 0612345678 \(mobile, rule [^)]+\): refused, French mobile numbers \(rule [^)]+\) are not allowed by profile 1/);
+  t.regex(log, /country code 44 is not in the international allow-list/);
+  t.regex(log, /0712345678 \(unknown, rule fail-closed\)/);
+  const journal = await pbx.command('journal');
+  t.regex(journal, /601 -> 0612345678 {2}failed/);
+  t.regex(journal, /410 -> 00441632960000 {2}failed/);
+  op.stop();
+  const r = await op.done;
+  t.notRegex(r.logs, /CALL/, 'no refused call reached the operator');
+});
