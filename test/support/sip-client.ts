@@ -71,6 +71,8 @@ export interface RequestSpec {
   extra?: Array<[string, string]>;
   fromTag?: string;
   branch?: string;
+  /** A body (SDP); Content-Type goes in `extra`. */
+  body?: string;
 }
 
 export interface Peer {
@@ -95,9 +97,9 @@ export function buildRequest(spec: RequestSpec, peer: Peer): string {
     ...(spec.authorization !== undefined ? [`Authorization: ${spec.authorization}`] : []),
     ...(spec.extra ?? []).map(([k, v]) => `${k}: ${v}`),
     `User-Agent: pbxgate-test`,
-    `Content-Length: 0`,
+    `Content-Length: ${Buffer.byteLength(spec.body ?? '')}`,
   ];
-  return `${lines.join('\r\n')}\r\n\r\n`;
+  return `${lines.join('\r\n')}\r\n\r\n${spec.body ?? ''}`;
 }
 
 /** The parameters of a Digest challenge (WWW-Authenticate value). */

@@ -8,7 +8,11 @@
 import test from 'ava';
 import { startPbx, makePhones, freePort, type PbxProcess } from '../support/pbx-process.ts';
 import { runSipp, startSipp, callCsv, authKeyword, waitSip, type BackgroundSipp } from '../support/sipp.ts';
+import { createSocket } from 'node:dgram';
 import type { Config } from '../../firmware/config/index.ts';
+import { UdpSipClient, SipPhone, cseqOf, header } from '../support/sip-client.ts';
+import { alawToLinear } from '../../firmware/media/g711.ts';
+import { toneRatio } from '../../firmware/media/goertzel.ts';
 
 const TRUNK_USER = '0577110000';
 const TRUNK_PASSWORD = 'trunk-secret-1';
@@ -178,4 +182,80 @@ test.serial('issue 5 §3, RES-2, toll-fraud guard: refused calls get a tone then
   op.stop();
   const r = await op.done;
   t.notRegex(r.logs, /CALL/, 'no refused call reached the operator');
+});
+
+test.serial('NUM-8: with every external line in use the next call hears busy and gets 486; an emergency call still goes out, over capacity and never anonymous (RES-4)', async (t) => {
+  const opPort = await freePort();
+  const base = trunkPatch(opPort, false);
+  const pbx = await startPbx({
+    phones,
+    patch: (c) => {
+      base(c);
+      c.capacity.maxExternalCalls = 1;
+      c.phones[2]!.hideIdentity = true; // 601 has *65*1 on: the emergency call must show its number anyway
+    },
+  });
+  t.teardown(() => pbx.stop());
+  await waitTrunk(pbx, /trunk static/);
+  const op = operator(`127.0.0.1:${pbx.sipPort}`, 'operator-uas.xml', opPort, 2);
+  t.teardown(() => op.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  // 410 takes the only external line for 8 s.
+  const talkPort = await freePort();
+  const talk = startSipp(`127.0.0.1:${pbx.sipPort}`, 'call-uac-talk.xml', talkPort, ['-inf', callCsv([p410.sip.username, authKeyword(p410), '0612345678']), '-m', '1', '-d', '8000', '-timeout', '30', '-timeout_error']);
+  t.teardown(() => talk.stop());
+  t.regex(await waitTrunk(pbx, /external calls 1 of 1/), /external calls 1 of 1/);
+
+  const busyPort = await freePort();
+  const busy = runSipp(`127.0.0.1:${pbx.sipPort}`, 'call-uac-reject.xml', busyPort, ['-inf', callCsv([p411.sip.username, authKeyword(p411), '0612345679', '486']), '-m', '1', '-timeout', '20', '-timeout_error']);
+  t.is(busy.status, 0, `the second external call should get 486:\n${busy.errors}`);
+
+  const emergency = await dial(pbx, p601, '112');
+  t.is(emergency.status, 0, `112 must go out over capacity:\n${emergency.errors}`);
+
+  t.is((await talk.done).status, 0);
+  const r = await op.done;
+  t.is(r.status, 0, r.errors);
+  const lines = r.logs.split('\n').filter((l) => l.startsWith('CALL'));
+  t.is(lines.length, 2, r.logs);
+  t.regex(lines[1]!, /ruri=sip:112@operator\.test from=<sip:0577110000@operator\.test>;tag=\S+ pai=<sip:0577110000@operator\.test> privacy=$/);
+  const journal = await pbx.command('journal');
+  t.regex(journal, /411 -> 0612345679 {2}failed/);
+  t.regex(journal, /601 -> 112 {2}answered by 112/);
+  const deadline = Date.now() + 3000;
+  while (!/all 1 external lines are in use/.test(pbx.stderr()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+  t.regex(pbx.stderr(), /0612345679 \(mobile, rule mobile\): refused, all 1 external lines are in use \(NUM-8\)/);
+  t.regex(pbx.stderr(), /112 \(emergency, rule emergency\): emergency call, always allowed/);
+});
+
+test.serial('issue 5 §3: the refusal is audible: the special information tone (950, 1400, 1800 Hz) arrives as RTP on the phone before the 403', async (t) => {
+  const pbx = await startPbx({ phones, patch: trunkPatch(await freePort(), false) });
+  t.teardown(() => pbx.stop());
+  const media = createSocket('udp4');
+  await new Promise<void>((r) => media.bind(0, '127.0.0.1', () => r()));
+  t.teardown(() => media.close());
+  const samples: number[] = [];
+  media.on('message', (pkt) => {
+    // RTP header 12 bytes (no CSRC, no extension from pbxgate), payload PCMA (PT 8) as offered.
+    if (pkt.length <= 12 || (pkt[1]! & 0x7f) !== 8) return;
+    for (const b of pkt.subarray(12)) samples.push(alawToLinear(b));
+  });
+  const client = await UdpSipClient.open(pbx.sipPort);
+  t.teardown(() => client.close());
+  const phone = new SipPhone(client, p601.sip.username, p601.sip.password);
+  const sdp = ['v=0', 'o=t 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${(media.address()).port} RTP/AVP 8`, 'a=rtpmap:8 PCMA/8000', ''].join('\r\n');
+  const uri = `sip:0612345678@127.0.0.1:${pbx.sipPort}`;
+  const invite = { method: 'INVITE', uri, toUser: '0612345678', contacts: [phone.contact()], extra: [['Content-Type', 'application/sdp']] as Array<[string, string]>, body: sdp };
+  const first = await phone.request(invite);
+  t.true(first.status === 100 || first.status === 183, `got ${first.status}`);
+  const seq = phone.cseq;
+  const early = first.status === 183 ? first : await client.response((r) => cseqOf(r) === seq && r.status === 183, 3000);
+  t.is(early.status, 183);
+  const final = await client.response((r) => cseqOf(r) === seq && r.status >= 200, 6000);
+  t.is(final.status, 403);
+  t.regex(header(final, 'Warning') ?? '', /French mobile numbers .* not allowed by profile 1/);
+  // ~3 s of tone: SIT cadences of 3 x 330 ms then 1 s of silence.
+  t.true(samples.length > 8000 * 2, `${samples.length} samples received`);
+  for (const hz of [950, 1400, 1800]) t.true(toneRatio(samples, hz) > 0.15, `${hz} Hz: ${toneRatio(samples, hz).toFixed(3)}`);
+  t.true(toneRatio(samples, 440) < 0.02, 'not the busy tone');
 });
