@@ -3,7 +3,7 @@ import type { EventPublisher } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Config } from '../../config/index.ts';
 import { createRequest, getContacts, isSipUri, getExpires, newBranch, newCallId, newTag, type SipRequest, type SipResponse } from '../../sip/message/index.ts';
-import { buildAuthorization, selectChallenge } from '../../sip/auth/index.ts';
+import { buildAuthorization, selectChallenge, type DigestChallenge } from '../../sip/auth/index.ts';
 import type { ClientTransactionUser, Destination } from '../../sip/transaction/index.ts';
 import type { PbxEvents } from '../events.ts';
 
@@ -67,6 +67,12 @@ export class TrunkRegistration {
   private retryAt: number | undefined;
   private registeredSince: number | undefined;
   private expires: number;
+  /**
+   * The challenges answered so far, one per realm and kind (a proxy's 407 and
+   * the registrar's 401 may both apply, RFC 3261 §22.3): every REGISTER
+   * carries credentials for each, with the nonce-count of each nonce going up.
+   */
+  private readonly challenges = new Map<string, { challenge: DigestChallenge; proxy: boolean; nc: number }>();
   /** Bumped on stop/reconfigure: late answers of an older cycle are ignored. */
   private generation = 0;
   private running = false;
@@ -86,9 +92,12 @@ export class TrunkRegistration {
 
   /** Unregisters (Expires: 0, best effort) and stops every timer. */
   stop(): void {
-    if (this.state === 'registered' && this.destination) this.send(0, undefined, this.generation, () => {});
+    if (this.state === 'registered' && this.destination) this.send(0, this.generation, () => {});
     this.running = false;
     this.generation++;
+    // A stopped or disabled trunk takes no calls: target() is empty until the next successful start.
+    this.destination = undefined;
+    this.challenges.clear();
     this.timer?.cancel();
     this.timer = undefined;
     this.setState('disabled', 'stopped');
@@ -156,10 +165,12 @@ export class TrunkRegistration {
     if (!this.running) return;
     const cfg = this.cfg;
     if (!cfg.enabled) {
+      this.destination = undefined;
       this.setState('disabled', 'trunk disabled in the configuration');
       return;
     }
     if (!cfg.registrar || !cfg.username) {
+      this.destination = undefined;
       this.setState('disabled', 'trunk enabled but its registrar or user name is missing');
       return;
     }
@@ -181,23 +192,27 @@ export class TrunkRegistration {
 
   private register(generation: number): void {
     this.setState(this.state === 'registered' ? 'registered' : 'registering', this.state === 'registered' ? 'refreshing' : 'registering');
-    let answeredChallenge = false;
+    /** Realm+kind answered in this cycle: a second challenge of the same one means the credentials are wrong. */
+    const answered = new Set<string>();
     const onResponse = (res: SipResponse): void => {
       if (generation !== this.generation || res.status < 200) return;
       if (res.status === 401 || res.status === 407) {
-        const stale = selectChallenge(res.headers.getFields(res.status === 407 ? 'proxy-authenticate' : 'www-authenticate'))?.stale ?? false;
-        // A second challenge after our credentials means they are wrong, unless the nonce only went stale (RFC 2617 §3.2.1).
-        if (answeredChallenge && !stale) {
+        const proxy = res.status === 407;
+        const header = proxy ? 'proxy-authenticate' : 'www-authenticate';
+        const challenge = selectChallenge(res.headers.getFields(header));
+        if (!challenge || !buildAuthorization(challenge, this.credentials(), 'REGISTER', this.requestUri())) {
+          this.fail(`the operator's challenge cannot be answered (${res.headers.get(header) ?? 'none'})`);
+          return;
+        }
+        const key = `${proxy ? 'proxy' : 'www'}:${challenge.realm}`;
+        // Challenged again for a realm we answered: wrong credentials, unless the nonce only went stale (RFC 2617 §3.2.1).
+        if (answered.has(key) && !challenge.stale) {
           this.fail(`the operator refused the credentials of ${this.credentials().username} (${res.status})`);
           return;
         }
-        const auth = this.authorize(res, 'REGISTER', this.requestUri());
-        if (!auth) {
-          this.fail(`the operator's challenge cannot be answered (${res.headers.get(res.status === 407 ? 'proxy-authenticate' : 'www-authenticate') ?? 'none'})`);
-          return;
-        }
-        answeredChallenge = true;
-        this.send(this.expires, auth, generation, onResponse);
+        answered.add(key);
+        this.challenges.set(key, { challenge, proxy, nc: 0 });
+        this.send(this.expires, generation, onResponse);
         return;
       }
       if (res.status === 423) {
@@ -205,8 +220,7 @@ export class TrunkRegistration {
         if (Number.isInteger(min) && min > this.expires && min <= 86400) {
           this.deps.log.info({ minExpires: min }, 'trunk: the operator wants a longer registration (423)');
           this.expires = min;
-          answeredChallenge = false;
-          this.send(this.expires, undefined, generation, onResponse);
+          this.send(this.expires, generation, onResponse);
           return;
         }
         this.fail('423 Interval Too Brief without a usable Min-Expires');
@@ -218,7 +232,7 @@ export class TrunkRegistration {
       }
       this.registered(res);
     };
-    this.send(this.expires, undefined, generation, onResponse);
+    this.send(this.expires, generation, onResponse);
   }
 
   private registered(res: SipResponse): void {
@@ -270,7 +284,18 @@ export class TrunkRegistration {
     return `sip:${this.domain}`;
   }
 
-  private send(expires: number, auth: { name: string; value: string } | undefined, generation: number, onResponse: (res: SipResponse) => void): void {
+  /** Credentials for every challenge answered so far (a refresh sends them at once; a new nonce gets a new challenge). */
+  private authHeaders(method: string, uri: string): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const c of this.challenges.values()) {
+      c.nc++;
+      const value = buildAuthorization(c.challenge, this.credentials(), method, uri, { nc: c.nc });
+      if (value) out.push([c.proxy ? 'Proxy-Authorization' : 'Authorization', value]);
+    }
+    return out;
+  }
+
+  private send(expires: number, generation: number, onResponse: (res: SipResponse) => void): void {
     const destination = this.destination;
     if (!destination) return;
     const adv = this.deps.sip.advertise;
@@ -287,7 +312,7 @@ export class TrunkRegistration {
       ['Expires', String(expires)],
       ['User-Agent', 'pbxgate'],
     ];
-    if (auth) headers.push([auth.name, auth.value]);
+    headers.push(...this.authHeaders('REGISTER', this.requestUri()));
     const request = createRequest({ method: 'REGISTER', uri: this.requestUri(), headers });
     const sent = this.deps.sip.sendRequest(request, destination, {
       onResponse: (res) => onResponse(res),
