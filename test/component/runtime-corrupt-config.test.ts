@@ -17,7 +17,7 @@ const FIXTURES = path.join(ROOT, 'test/fixtures/config');
 const CASES: Array<{ fixture: string; problem: RegExp }> = [
   { fixture: 'truncated.json', problem: /^not valid JSON: / },
   { fixture: 'wrong-types.json', problem: /^schema: capacity\.maxExternalCalls: / },
-  { fixture: 'newer-version.json', problem: /^version 2 is newer than this firmware understands \(1\)$/ },
+  { fixture: 'newer-version.json', problem: /^version 3 is newer than this firmware understands \(2\)$/ },
   { fixture: 'not-an-object.json', problem: /^not a JSON object$/ },
   { fixture: 'empty.json', problem: /^not valid JSON: / },
 ];

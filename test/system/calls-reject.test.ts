@@ -36,13 +36,13 @@ async function assertIdle(t: import('ava').ExecutionContext, pbx: PbxProcess): P
   t.is(sip.rtpPortsInUse, 0, 'every RTP port pair is released');
 }
 
-test('issue 4, NUM-3: an unknown internal number gets 404 Not Found, no call is created', async (t) => {
+test('issue 4, NUM-3, issue 5 §3: an unknown internal number gets the information tone then 404 Not Found; nothing rings, everything is released, the attempt is journaled as failed', async (t) => {
   const { pbx, target } = await pbxFor(t);
   const r = await callExpecting(t, target, p601, '699', 404);
   t.is(r.status, 0, `${r.errors}\n${r.logs}`);
   t.regex(r.logs, /final status 404/);
   await assertIdle(t, pbx);
-  t.is(await pbx.command('journal'), 'no calls in the journal');
+  t.regex(await pbx.command('journal'), /^\S+ \S+ {2}601 -> 699 {2}failed {2}0s$/);
 });
 
 test('issue 4: a callee that is not registered gets 480 Temporarily Unavailable (RFC 3261 §21.4.18), journal: missed (LOG-1)', async (t) => {
