@@ -5,11 +5,12 @@
  * identity (CID-2). decideRouting is pure; OutgoingRouter keeps the history.
  */
 import test from 'ava';
+import fc from 'fast-check';
 import { FakeClock } from '../../../firmware/core/clock.ts';
 import { directoryEntrySchema, groupSchema, type Config, type Phone } from '../../../firmware/config/index.ts';
 import type { Routing } from '../../../firmware/pbx/calls/call-manager.ts';
 import type { CallTarget } from '../../../firmware/pbx/calls/types.ts';
-import { BUILTIN_PLAN } from '../../../firmware/pbx/frenchplan/index.ts';
+import { BUILTIN_PLAN, classify } from '../../../firmware/pbx/frenchplan/index.ts';
 import { OutgoingRouter, decideRouting, type PhoneChange, type RoutingDecision, type RoutingState } from '../../../firmware/pbx/outgoing.ts';
 import { makePhone, sampleConfig } from '../../helpers/config.ts';
 import { silentLogs } from '../../helpers/logs.ts';
@@ -366,4 +367,31 @@ test('OutgoingRouter passes the external calls in progress to the capacity check
   const { router: r } = router(c);
   t.is(refusal(r.route(did(c), '0123456789', 4)).status, 486);
   t.true(external(r.route(did(c), '112', 4)).emergency);
+});
+
+test('RES-2, RES-4, NUM-8 (property): whatever is dialled, by any profile, at any load, a call reaches the trunk only if its category is allowed (and its country listed) or it is an emergency, which is never anonymous', (t) => {
+  const dialled = fc.oneof(
+    fc.stringMatching(/^[0-9]{2,14}$/),
+    fc.stringMatching(/^(\+|00)[0-9]{6,15}$/),
+    fc.stringMatching(/^(\*66\*|3651)?0[1-9][0-9]{8}$/),
+    fc.stringMatching(/^[0-9*#+]{1,20}$/),
+    fc.constantFrom('112', '15', '0112', '*66*112', '3901', '118712', '0892123456', '0590123456', '00441632960000'),
+  );
+  fc.assert(
+    fc.property(dialled, fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 6 }), fc.boolean(), (number, profileId, inProgress, hidden) => {
+      const c = config();
+      const caller = { ...plain(c), restrictionProfile: profileId, hideIdentity: hidden };
+      const d = decide(c, caller, number, { externalCallsInProgress: inProgress });
+      if (d.routing.kind !== 'call' || d.routing.target.kind !== 'external') return true;
+      const target = d.routing.target;
+      const cls = classify(target.number, BUILTIN_PLAN, c.outgoing.operatorServices);
+      if (target.emergency) return cls.category === 'emergency' && !target.identity.hidden;
+      const profile = c.restrictionProfiles.find((p) => p.id === profileId)!;
+      const allowed = cls.category !== 'emergency' && cls.category !== 'unknown' && profile.allow[cls.category];
+      const countryOk = cls.category !== 'international' || c.outgoing.allowedCountryCodes.includes(cls.countryCode ?? '');
+      return allowed && countryOk && inProgress < c.capacity.maxExternalCalls;
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass();
 });
