@@ -184,3 +184,15 @@ export function sippUsersCsv(phones: readonly SeededPhone[] | readonly Phone[], 
   });
   return `${mode}\n${rows.join('\n')}\n`;
 }
+
+/**
+ * pbxgate's stderr (its pino log) once it matches `re`, polled every 100 ms
+ * for at most timeoutMs: the log pipe and a socket event race, and a
+ * spawnSync'd peer holds this event loop while the log piles up. Returns the
+ * text either way; the test asserts on it.
+ */
+export async function logMatching(pbx: PbxProcess, re: RegExp, timeoutMs = 3000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!re.test(pbx.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return pbx.stderr();
+}

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startPbx, makePhones, freePort } from '../support/pbx-process.ts';
+import { startPbx, makePhones, freePort, logMatching } from '../support/pbx-process.ts';
 import { runSipp, startSipp, callCsv, authKeyword, registerFrom, waitSip } from '../support/sipp.ts';
 
 const phones = makePhones(3, 0); // 601, 602, 603
@@ -28,5 +28,5 @@ test('issue 4, RFC 3515: blind transfer: 601 calls 602, 602 REFERs 601 to 603; 6
   t.is(idle.sip.calls, 0, idle.calls);
   t.is(idle.sip.rtpPortsInUse, 0);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}answered by 602/);
-  t.regex(pbx.stderr(), /blind transfer completed/);
+  t.regex(await logMatching(pbx, /blind transfer completed/), /blind transfer completed/);
 });

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPbx, makePhones, sippUsersCsv, freePort, REPO, type PbxProcess } from '../support/pbx-process.ts';
+import { startPbx, makePhones, sippUsersCsv, freePort, logMatching, REPO, type PbxProcess } from '../support/pbx-process.ts';
 import {
   TcpSipClient,
   UdpSipClient,
@@ -189,7 +189,7 @@ test('over TCP, a header section larger than the limit closes the connection and
   tcp.send(`REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:${tcp.localPort};branch=z9hG4bK${rand()}\r\nX-Pad: `);
   for (let i = 0; i < 9; i++) tcp.send('a'.repeat(8192));
   t.true(await tcp.closedWithin(3000), 'pbxgate closed the connection');
-  t.regex(pbx.stderr(), /closing TCP connection after a framing error/);
+  t.regex(await logMatching(pbx, /closing TCP connection after a framing error/), /closing TCP connection after a framing error/);
 
   const again = await TcpSipClient.open(pbx.sipPort);
   t.teardown(() => again.close());
