@@ -495,7 +495,7 @@ class Call {
   /** A refusal's final response: the reason phrase says why, and a Warning (RFC 3261 §20.43) says it in full. */
   private rejectWithWarning(status: number, reason: string, warning: string): void {
     if (this.a.final || this.ended) return;
-    this.respondA(status, reason, undefined, [['Warning', `399 pbxgate "${warning.replace(/["\\]/g, "'")}"`]]);
+    this.respondA(status, reason, undefined, [warningHeader(warning)]);
     this.end('refused');
   }
 
@@ -1195,6 +1195,11 @@ class Call {
   }
 }
 
+/** RFC 3261 §20.43 Warning 399 (miscellaneous) from us, the text as a quoted-string without quotes or backslashes. */
+function warningHeader(text: string): [string, string] {
+  return ['Warning', `399 pbxgate "${text.replace(/["\\]/g, "'")}"`];
+}
+
 /** A party as presented to a phone we call on its behalf (transfer targets). */
 interface Party {
   number: string;
@@ -1287,9 +1292,11 @@ export class CallManager {
         return;
       }
     }
-    if (routing.kind === 'refuse' && (req.body.length === 0 || !this.deps.sdp.read(req.body).ok)) {
+    // A late offer would need us to offer to B first and carry its answer in the ACK; phones here send early offers.
+    const offer = req.body.length === 0 ? ({ ok: false, reason: 'no SDP offer' } as const) : this.deps.sdp.read(req.body);
+    if (routing.kind === 'refuse' && !offer.ok) {
       // No usable offer to play a tone on: the final response alone.
-      tx.respond(createResponse(req, routing.status, routing.reason, [['Warning', `399 pbxgate "${routing.warning.replace(/["\\]/g, "'")}"`]], undefined, { toTag: newTag() }));
+      tx.respond(createResponse(req, routing.status, routing.reason, [warningHeader(routing.warning)], undefined, { toTag: newTag() }));
       this.deps.journal.add({
         startedAt: this.deps.clock.now(),
         durationSeconds: 0,
@@ -1302,14 +1309,8 @@ export class CallManager {
       });
       return;
     }
-    if (req.body.length === 0) {
-      // A late offer would need us to offer to B first and carry its answer in the ACK; phones here send early offers.
-      respond(488, 'Not Acceptable Here');
-      return;
-    }
-    const offer = this.deps.sdp.read(req.body);
     if (!offer.ok) {
-      tx.respond(createResponse(req, 488, 'Not Acceptable Here', [['Warning', `399 pbxgate "${offer.reason.replace(/"/g, "'")}"`]], undefined, { toTag: newTag() }));
+      tx.respond(createResponse(req, 488, 'Not Acceptable Here', req.body.length === 0 ? [] : [warningHeader(offer.reason)], undefined, { toTag: newTag() }));
       return;
     }
     const call = new Call(
