@@ -75,6 +75,8 @@ export const phoneSchema = z.strictObject({
   forwardProtection: z.boolean().default(false), // FWD-5 *89
   /** INB-4: do not ring on Standard-group overflow (*30*999). */
   standardOverflowOptOut: z.boolean().default(false),
+  /** GRP-4: groups (internal numbers, not 999) this member has left with *30*n; the admin's membership is kept. */
+  groupsLeft: z.array(internalNumber).max(11).default([]),
   voicemail: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -114,7 +116,7 @@ export const groupSchema = z.strictObject({
   members: z.array(macAddress).default([]),
   did: publicNumber.optional(), // GRP-6
   enabled: z.boolean().default(true),
-  /** Seconds each member rings in sequential mode. */
+  /** Sequential mode: seconds each member rings; simultaneous mode: seconds the whole group rings (docs/incoming.md). */
   ringSecondsPerMember: z.int().min(5).max(120).default(15),
 });
 
@@ -165,6 +167,10 @@ export const scheduleSchema = z.strictObject({
   /** Day service periods; outside them calls go to nightDestination. */
   daySlots: z.array(scheduleSlot).default([]),
   nightDestination: destination,
+  /** French public holidays are night all day (beyond the guide). */
+  holidaysAreNight: z.boolean().default(true),
+  /** Manual override by feature code (*40*n night, *41*n day, *42*n automatic): beyond the guide. */
+  override: z.enum(['auto', 'day', 'night']).default('auto'),
 });
 
 export const autoAttendantSchema = z.strictObject({
@@ -285,8 +291,10 @@ export const configSchema = z
           })
           .prefault({}),
         nonceLifetimeSeconds: z.int().min(10).max(3600).default(300),
-        /** An unanswered internal call is given up after this long (480 to the caller). */
+        /** No step of a call's ring plan rings longer than this (docs/incoming.md). */
         ringTimeoutSeconds: z.int().min(5).max(600).default(60),
+        /** One ring, for settings counted in rings (INB-1, FWD-4): the French cadence is 1.5 s on, 3.5 s off. */
+        ringCycleSeconds: z.int().min(1).max(10).default(5),
         // MD5 only by default: libre 1.x (baresip) rejects a 401 carrying any non-MD5 challenge and
         // SIPp 3.6.1 answers only the first one; SHA-256 is opt-in (docs/sip-registrar.md).
         digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['MD5']),
