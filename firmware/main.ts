@@ -19,6 +19,7 @@ import { sdpAdapter } from './pbx/calls/sdp-adapter.ts';
 import { RtpRelayEngine } from './media/index.ts';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { OutgoingRouter } from './pbx/outgoing.ts';
+import { applyConfigChanges } from './pbx/features.ts';
 import { loadNumberingPlan } from './pbx/numbering-plan-file.ts';
 
 const VERSION: string = pkg.version;
@@ -110,12 +111,10 @@ async function main(): Promise<void> {
         plan: () => plan,
         monotonic: () => rt.clock.monotonic(),
         log: logs.get('dialplan'),
-        updatePhone: (mac, change) => {
-          const r = rt.config.update((c) => {
-            const phone = c.phones.find((p) => p.mac === mac);
-            if (phone) Object.assign(phone, change);
-          });
-          if (!r.ok) logs.get('dialplan').error({ mac, err: r.error.message }, 'feature code: the change could not be stored');
+        applyChanges: (changes) => {
+          // One update: a feature code's changes are stored together or not at all.
+          const r = rt.config.update((draft) => applyConfigChanges(draft, changes));
+          if (!r.ok) logs.get('dialplan').error({ changes, err: r.error.message }, 'feature code: the change could not be stored');
         },
       });
       sip = new SipService({
@@ -130,6 +129,7 @@ async function main(): Promise<void> {
         sdp: sdpAdapter,
         resolve: async (host) => (await dnsLookup(host)).address,
         route: (caller, dialled, inProgress) => router.route(caller, dialled, inProgress),
+        numbering: () => plan,
         media: () =>
           new RtpRelayEngine({
             listen: rt.board.definition.network.listen[0] ?? '127.0.0.1',

@@ -5,6 +5,7 @@ import { resolveDialled, type DialTarget } from './dialplan/index.ts';
 import { classify, type NumberingPlan } from './frenchplan/index.ts';
 import { admitByRate, decideOutgoing, profileFor } from './restrictions/index.ts';
 import { presentedIdentity } from './identity.ts';
+import { applyFeature, type ConfigChange } from './features.ts';
 
 /** What the decision needs besides the configuration: the live counts and the caller's recent external calls. */
 export interface RoutingState {
@@ -14,15 +15,13 @@ export interface RoutingState {
   now: number;
 }
 
-/** A change a feature code asks for on the caller's phone record. */
-export type PhoneChange = Partial<Pick<Phone, 'hideIdentity'>>;
 
 export interface RoutingDecision {
   routing: Routing;
   /** The caller's history after this call (unchanged when it did not count). */
   recentExternalCalls: readonly number[];
   /** Apply to the caller's phone record (feature codes). */
-  change?: PhoneChange;
+  changes?: ConfigChange[];
   /** One line for the log: what was dialled, what it became, and the rule that decided. */
   explain: string;
 }
@@ -56,17 +55,9 @@ export function decideRouting(config: Readonly<Config>, plan: NumberingPlan, cal
       case 'speed-dial':
         return route(target.target, `${via}speed dial ${target.entry.speedDial} "${target.entry.name}" -> `);
       case 'group':
-        return {
-          routing: refuse(480, 'Temporarily Unavailable', `group ${target.group.internalNumber} cannot be called yet`, target.group.internalNumber, false),
-          recentExternalCalls: keep,
-          explain: `${via}group ${target.group.internalNumber}: group calls are not available`,
-        };
+        return { routing: { kind: 'call', target: { kind: 'group', group: target.group } }, recentExternalCalls: keep, explain: `${via}group ${target.group.internalNumber} "${target.group.name}"` };
       case 'voicemail':
-        return {
-          routing: refuse(480, 'Temporarily Unavailable', 'voicemail is not available', dialled, false),
-          recentExternalCalls: keep,
-          explain: `${via}voicemail: not available`,
-        };
+        return { routing: { kind: 'call', target: { kind: 'voicemail', phone: caller } }, recentExternalCalls: keep, explain: `${via}own voicemail (NUM-7)` };
       case 'invalid':
         return { routing: refuse(404, 'Not Found', target.reason, dialled, false), recentExternalCalls: keep, explain: `${via}invalid: ${target.reason}` };
       case 'feature':
@@ -76,16 +67,16 @@ export function decideRouting(config: Readonly<Config>, plan: NumberingPlan, cal
     }
   };
 
+  // Feature codes (CID-1, FWD-2, FWD-3, FWD-5, GRP-4, GRP-5, INB-2): pbx/features decides, the B2BUA plays the tone.
   const feature = (f: Extract<DialTarget, { kind: 'feature' }>): RoutingDecision => {
-    // CID-1: *65*1 hide my number, *65*0 show it, **65 query (three beeps: hidden; busy tone: shown).
-    if (f.code === '65') {
-      if (f.action === 'query')
-        return { routing: { kind: 'feature', code: '**65', tone: caller.hideIdentity ? 'confirmation' : 'busy' }, recentExternalCalls: keep, explain: `**65: identity ${caller.hideIdentity ? 'hidden' : 'shown'}` };
-      const hide = f.action === 'activate' && f.argument === '1' ? true : (f.action === 'activate' && f.argument === '0') || f.action === 'deactivate' ? false : undefined;
-      if (hide !== undefined)
-        return { routing: { kind: 'feature', code: `*65*${hide ? 1 : 0}`, tone: 'confirmation' }, recentExternalCalls: keep, change: { hideIdentity: hide }, explain: `*65: identity ${hide ? 'hidden' : 'shown'} from now on` };
-    }
-    return { routing: refuse(404, 'Not Found', `feature code ${dialled} is not available`, dialled, false), recentExternalCalls: keep, explain: `feature ${f.code} (${f.action}): not available` };
+    const o = applyFeature(config, plan, caller, f);
+    if (o.refusal)
+      return {
+        routing: refuse(o.refusal.status, o.refusal.status === 403 ? 'Forbidden' : 'Not Found', o.refusal.reason, dialled, false),
+        recentExternalCalls: keep,
+        explain: o.explain,
+      };
+    return { routing: { kind: 'feature', code: dialled, tone: o.tone }, recentExternalCalls: keep, ...(o.changes.length > 0 ? { changes: o.changes } : {}), explain: o.explain };
   };
 
   const external = (number: string, via: string): RoutingDecision => {
@@ -131,8 +122,8 @@ export interface OutgoingRouterDeps {
   plan(): NumberingPlan;
   monotonic(): number;
   log: Logger;
-  /** Stores a feature code's change to the caller's phone (config store, at the edge). */
-  updatePhone(mac: string, change: PhoneChange): void;
+  /** Stores a feature code's changes, all at once (config store, at the edge). */
+  applyChanges(changes: readonly ConfigChange[]): void;
 }
 
 /**
@@ -154,7 +145,7 @@ export class OutgoingRouter {
     });
     if (d.recentExternalCalls.length > 0) this.recent.set(caller.mac, d.recentExternalCalls);
     else this.recent.delete(caller.mac);
-    if (d.change) this.deps.updatePhone(caller.mac, d.change);
+    if (d.changes) this.deps.applyChanges(d.changes);
     const refused = d.routing.kind === 'refuse';
     this.deps.log[refused ? 'warn' : 'info']({ caller: caller.internalNumber, dialled }, refused ? `call refused: ${d.explain}` : `dial plan: ${d.explain}`);
     return d.routing;

@@ -11,7 +11,8 @@ import { directoryEntrySchema, groupSchema, type Config, type Phone } from '../.
 import type { Routing } from '../../../firmware/pbx/calls/call-manager.ts';
 import type { CallTarget } from '../../../firmware/pbx/calls/types.ts';
 import { BUILTIN_PLAN, classify } from '../../../firmware/pbx/frenchplan/index.ts';
-import { OutgoingRouter, decideRouting, type PhoneChange, type RoutingDecision, type RoutingState } from '../../../firmware/pbx/outgoing.ts';
+import type { ConfigChange } from '../../../firmware/pbx/features.ts';
+import { OutgoingRouter, decideRouting, type RoutingDecision, type RoutingState } from '../../../firmware/pbx/outgoing.ts';
 import { makePhone, sampleConfig } from '../../helpers/config.ts';
 import { silentLogs } from '../../helpers/logs.ts';
 
@@ -57,7 +58,7 @@ test('NUM-2/NUM-3: an internal number calls that phone, without touching the ext
   const d = decide(c, plain(c), '478', { recentExternalCalls: [999_000] });
   t.deepEqual(d.routing, { kind: 'call', target: { kind: 'phone', phone: did(c) } });
   t.deepEqual(d.recentExternalCalls, [999_000]);
-  t.is(d.change, undefined);
+  t.is(d.changes, undefined);
   t.is(decide(c, did(c), '601').routing.kind, 'call');
 });
 
@@ -80,24 +81,21 @@ test('NUM-5/DIR-1: a speed dial to an external number is an external call, check
   t.is(refusal(decide(c, plain(c), '701').routing).status, 403);
 });
 
-test('NUM-6/GRP: a group (and the Standard group 999) is refused 480, not available yet', (t) => {
+test('NUM-6, GRP-1: a group number (and the Standard group 999) is a call to that group', (t) => {
   const c = config();
   for (const n of ['621', '999']) {
-    const r = refusal(decide(c, plain(c), n).routing);
-    t.is(r.status, 480, n);
-    t.is(r.reason, 'Temporarily Unavailable');
-    t.is(r.number, n);
-    t.false(r.external);
-    t.is(r.tone, 'special-information');
+    const r = decide(c, plain(c), n).routing;
+    if (r.kind !== 'call' || r.target.kind !== 'group') return t.fail(`${n}: ${JSON.stringify(r)}`);
+    t.is(r.target.group.internalNumber, n);
   }
 });
 
-test('NUM-7: voicemail 888 is refused 480, not available yet', (t) => {
+test("NUM-7: 888 is a call to the caller's own voicemail", (t) => {
   const c = config();
-  const r = refusal(decide(c, plain(c), '888').routing);
-  t.is(r.status, 480);
-  t.is(r.warning, 'voicemail is not available');
-  t.false(r.external);
+  const caller = plain(c);
+  const r = decide(c, caller, '888').routing;
+  if (r.kind !== 'call' || r.target.kind !== 'voicemail') return t.fail(JSON.stringify(r));
+  t.is(r.target.phone.mac, caller.mac);
 });
 
 test('NUM-4: an invalid dialled string is refused 404 with the dial plan reason', (t) => {
@@ -117,9 +115,9 @@ test('CID-1: *65*1 hides the identity from now on (a change of the phone record,
   const c = config();
   const d = decide(c, plain(c), '*65*1', { recentExternalCalls: [999_500] });
   t.deepEqual(d.routing, { kind: 'feature', code: '*65*1', tone: 'confirmation' });
-  t.deepEqual(d.change, { hideIdentity: true });
+  t.deepEqual(d.changes, [{ kind: 'phone', mac: plain(c).mac, patch: { hideIdentity: true } }]);
   t.deepEqual(d.recentExternalCalls, [999_500]);
-  t.deepEqual(decide(c, plain(c), '*65*1#').change, { hideIdentity: true });
+  t.deepEqual(decide(c, plain(c), '*65*1#').changes, [{ kind: 'phone', mac: plain(c).mac, patch: { hideIdentity: true } }]);
 });
 
 test('CID-1: *65*0 and #65 show the identity again', (t) => {
@@ -127,8 +125,8 @@ test('CID-1: *65*0 and #65 show the identity again', (t) => {
   const hidden = { ...plain(c), hideIdentity: true };
   for (const code of ['*65*0', '#65', '#65#']) {
     const d = decide(c, hidden, code);
-    t.deepEqual(d.routing, { kind: 'feature', code: '*65*0', tone: 'confirmation' }, code);
-    t.deepEqual(d.change, { hideIdentity: false }, code);
+    t.deepEqual(d.routing, { kind: 'feature', code, tone: 'confirmation' }, code);
+    t.deepEqual(d.changes, [{ kind: 'phone', mac: hidden.mac, patch: { hideIdentity: false } }], code);
   }
 });
 
@@ -136,20 +134,20 @@ test("CID-1: **65 queries: confirmation tone when hidden, busy tone when shown, 
   const c = config();
   const hiddenQuery = decide(c, { ...plain(c), hideIdentity: true }, '**65');
   t.deepEqual(hiddenQuery.routing, { kind: 'feature', code: '**65', tone: 'confirmation' });
-  t.is(hiddenQuery.change, undefined);
+  t.is(hiddenQuery.changes, undefined);
   const shownQuery = decide(c, plain(c), '**65');
   t.deepEqual(shownQuery.routing, { kind: 'feature', code: '**65', tone: 'busy' });
-  t.is(shownQuery.change, undefined);
+  t.is(shownQuery.changes, undefined);
 });
 
 test('CID-1: an unknown feature code (or *65 with another argument) is refused 404 and changes nothing', (t) => {
   const c = config();
-  for (const code of ['*42', '*21*0612345678', '#21#', '**21', '*65*2', '*65']) {
+  for (const code of ['*43', '*21*0612345678', '#21#', '**21', '*65*2', '*65']) {
     const d = decide(c, plain(c), code);
     const r = refusal(d.routing);
     t.is(r.status, 404, code);
-    t.is(r.warning, `feature code ${code} is not available`);
-    t.is(d.change, undefined, code);
+    t.regex(r.warning, /not available|use \*65\*1/, code);
+    t.is(d.changes, undefined, code);
   }
 });
 
@@ -167,7 +165,7 @@ test('RES-3/CID-2: an allowed external call carries its category, rule and prese
     rule: 'national-01-05',
   });
   t.deepEqual(d.recentExternalCalls, [990_000, idle.now]);
-  t.is(d.change, undefined);
+  t.is(d.changes, undefined);
 });
 
 test("CID-2: the identity follows the phone's choice (DID) and +33 numbers are called in national format", (t) => {
@@ -316,13 +314,13 @@ test('toll-fraud guard: refused calls (profile, unknown, capacity) do not count'
 
 function router(c: Config) {
   const clock = new FakeClock();
-  const updates: Array<{ mac: string; change: PhoneChange }> = [];
+  const updates: ConfigChange[][] = [];
   const r = new OutgoingRouter({
     config: () => c,
     plan: () => BUILTIN_PLAN,
     monotonic: () => clock.monotonic(),
     log: silentLogs().get('outgoing'),
-    updatePhone: (mac, change) => void updates.push({ mac, change }),
+    applyChanges: (changes) => void updates.push([...changes]),
   });
   return { clock, updates, router: r };
 }
@@ -349,13 +347,13 @@ test('OutgoingRouter keeps each phone its own history for the rate cap, and forg
   t.is(r.route(did(c), '0123456789', 0).kind, 'call');
 });
 
-test('OutgoingRouter hands *65*1 / #65 to updatePhone for the caller, and nothing for other numbers', (t) => {
+test('OutgoingRouter hands *65*1 / #65 to applyChanges for the caller, and nothing for other numbers', (t) => {
   const c = config();
   const { updates, router: r } = router(c);
   t.deepEqual(r.route(plain(c), '*65*1', 0), { kind: 'feature', code: '*65*1', tone: 'confirmation' });
-  t.deepEqual(updates, [{ mac: plain(c).mac, change: { hideIdentity: true } }]);
+  t.deepEqual(updates, [[{ kind: 'phone', mac: plain(c).mac, patch: { hideIdentity: true } }]]);
   r.route(did(c), '#65', 0);
-  t.deepEqual(updates[1], { mac: did(c).mac, change: { hideIdentity: false } });
+  t.deepEqual(updates[1], [{ kind: 'phone', mac: did(c).mac, patch: { hideIdentity: false } }]);
   r.route(plain(c), '**65', 0);
   r.route(plain(c), '478', 0);
   r.route(did(c), '0123456789', 0);
