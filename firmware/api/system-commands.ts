@@ -192,7 +192,7 @@ export function registerSystemCommands(registry: CommandRegistry, deps: SystemDe
           : rows
               .map(
                 (e) =>
-                  `${new Date(e.startedAt).toISOString().slice(0, 19).replace('T', ' ')}  ${e.from} -> ${e.to}  ${e.outcome}${e.answeredBy ? ` by ${e.answeredBy}` : ''}  ${e.durationSeconds}s`,
+                  `${new Date(e.startedAt).toISOString().slice(0, 19).replace('T', ' ')}  ${e.from} -> ${e.to}  ${e.outcome}${e.answeredBy ? ` by ${e.answeredBy}` : ''}  ${e.durationSeconds}s  ${e.direction}`,
               )
               .join('\n'),
     }),

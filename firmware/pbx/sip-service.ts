@@ -29,6 +29,7 @@ import type { SdpPort } from './calls/sdp-port.ts';
 import type { Routing } from './calls/call-manager.ts';
 import { TrunkRegistration } from './trunk/registration.ts';
 import type { Phone } from '../config/index.ts';
+import type { NumberingPlan } from './frenchplan/index.ts';
 
 /** Methods a phone must authenticate for (RFC 3261 §22); the rest are answered without credentials. */
 const AUTHENTICATED_METHODS = new Set(['REGISTER', 'INVITE', 'SUBSCRIBE', 'PUBLISH', 'MESSAGE', 'REFER', 'NOTIFY', 'INFO', 'UPDATE']);
@@ -60,6 +61,8 @@ export interface SipServiceDeps {
   resolve?: (host: string) => Promise<string>;
   /** The outgoing-call decisions (dial plan, restrictions, capacity): main.ts builds it. */
   route?: (caller: Phone, dialled: string, externalCallsInProgress: number) => Routing;
+  /** The numbering plan in force (forwards outside are checked against restriction profiles with it). */
+  numbering?: () => NumberingPlan;
 }
 
 export interface SipCounters {
@@ -88,6 +91,8 @@ export class SipService implements Service, TransactionUser {
   private mediaEngine: MediaEngine | undefined;
   readonly bans: BanList;
   private readonly authedUser = new WeakMap<SipRequest, string>();
+  /** New INVITEs that came from the operator trunk's address (not challenged: the operator does not authenticate to us). */
+  private readonly fromTrunk = new WeakSet<SipRequest>();
   private readonly statelessTag = newTag();
   private unsubscribeConfig: (() => void) | undefined;
   /** Answers to authenticated REGISTERs over UDP, by transaction key (see registerStateless). */
@@ -195,6 +200,7 @@ export class SipService implements Service, TransactionUser {
         contactsOf: (mac) => registrar.contactsOf(mac),
         trunk,
         ...(this.deps.route ? { route: this.deps.route } : {}),
+        ...(this.deps.numbering ? { numbering: this.deps.numbering } : {}),
         sip: {
           sendRequest,
           abandon: (req) => invites.get(req)?.terminate(),
@@ -252,7 +258,8 @@ export class SipService implements Service, TransactionUser {
       if (msg.method === 'REGISTER' && source.transport === 'UDP' && this.registerStateless(msg, source, now)) return;
       // In-dialog requests (To tag) are matched against dialogs with unguessable tags and not challenged.
       if (AUTHENTICATED_METHODS.has(msg.method) && !hasToTag(msg) && !layer.findServerTransaction(msg)) {
-        if (!this.authenticate(msg, source, now)) return;
+        if (msg.method === 'INVITE' && this.isTrunk(source)) this.fromTrunk.add(msg);
+        else if (!this.authenticate(msg, source, now)) return;
       }
     }
     layer.receive(msg, source);
@@ -298,6 +305,16 @@ export class SipService implements Service, TransactionUser {
       },
     });
     return true;
+  }
+
+  /**
+   * Is this the operator? Requests from the trunk's address and port (the
+   * registrar or static peer we send to) are trusted as calls from outside,
+   * as operators' SBCs send from where they are reached (docs/incoming.md).
+   */
+  private isTrunk(source: Endpoint): boolean {
+    const t = this.trunk?.target();
+    return t !== undefined && t.host === source.host && t.port === source.port && t.transport.toUpperCase() === source.transport.toUpperCase();
   }
 
   /**
@@ -386,7 +403,8 @@ export class SipService implements Service, TransactionUser {
       case 'INVITE':
         if (!hasToTag(request)) {
           const user = this.authedUser.get(request);
-          if (!this.calls || user === undefined) respond(503, 'Service Unavailable');
+          if (this.calls && this.fromTrunk.has(request)) this.calls.newTrunkInvite(request, tx, source);
+          else if (!this.calls || user === undefined) respond(503, 'Service Unavailable');
           else this.calls.newInvite(request, tx, source, user);
           return;
         }

@@ -42,7 +42,7 @@ test('issue 4, NUM-3, issue 5 §3: an unknown internal number gets the informati
   t.is(r.status, 0, `${r.errors}\n${r.logs}`);
   t.regex(r.logs, /final status 404/);
   await assertIdle(t, pbx);
-  t.regex(await pbx.command('journal'), /^\S+ \S+ {2}601 -> 699 {2}failed {2}0s$/);
+  t.regex(await pbx.command('journal'), /^\S+ \S+ {2}601 -> 699 {2}failed {2}0s {2}internal$/);
 });
 
 test('issue 4: a callee that is not registered gets 480 Temporarily Unavailable (RFC 3261 §21.4.18), journal: missed (LOG-1)', async (t) => {

@@ -272,9 +272,9 @@ test('LOG-1, LOG-2 transcript: journal lists the calls kept in RAM, by phone and
   c.journal.add({ startedAt: Date.UTC(2026, 0, 5, 9, 5, 0), durationSeconds: 0, from: '602', to: '601', direction: 'internal', outcome: 'missed', phones: [a!.mac, b!.mac], callerPhone: b!.mac });
   t.is(
     await c.type('journal\n'),
-    `2026-01-05 09:05:00  602 -> 601  missed  0s\n2026-01-05 09:00:00  601 -> 602  answered by 602  42s\n${PROMPT}`,
+    `2026-01-05 09:05:00  602 -> 601  missed  0s  internal\n2026-01-05 09:00:00  601 -> 602  answered by 602  42s  internal\n${PROMPT}`,
   );
-  t.is(await c.type('journal 601 emitted\n'), `2026-01-05 09:00:00  601 -> 602  answered by 602  42s\n${PROMPT}`);
-  t.is(await c.type('journal 601 missed\n'), `2026-01-05 09:05:00  602 -> 601  missed  0s\n${PROMPT}`);
+  t.is(await c.type('journal 601 emitted\n'), `2026-01-05 09:00:00  601 -> 602  answered by 602  42s  internal\n${PROMPT}`);
+  t.is(await c.type('journal 601 missed\n'), `2026-01-05 09:05:00  602 -> 601  missed  0s  internal\n${PROMPT}`);
   t.regex(await c.type('journal 699\n'), /^error E_NOT_FOUND: no phone 699/);
 });

@@ -33,6 +33,8 @@ import {
   type ViaSentBy,
 } from '../../sip/dialog/index.ts';
 import type { Binding } from '../registrar/bindings.ts';
+import { BUILTIN_PLAN, type NumberingPlan } from '../frenchplan/index.ts';
+import { describePlan, normaliseNational, planCall, type CallPlan, type Caller, type Called, type LiveState, type PlanStep, type RingTarget } from '../routing/index.ts';
 import type { LocalSession, ParsedSdp, SdpPort } from './sdp-port.ts';
 import type { CallEndReason, CallSnapshot, CallState, CallTarget } from './types.ts';
 import { WavPlayer } from '../../media/player.ts';
@@ -72,6 +74,8 @@ export interface CallManagerDeps {
    * progress; absent, only phones are reachable (by internal number).
    */
   route?: (caller: Phone, dialled: string, externalCallsInProgress: number) => Routing;
+  /** The numbering plan used to check forwards outside against restriction profiles (RES-4); the built-in one by default. */
+  numbering?: () => NumberingPlan;
 }
 
 /** What the B2BUA needs of the trunk: where to send, and credentials for its challenges. */
@@ -107,7 +111,10 @@ interface ALeg {
   invite: SipRequest;
   tx: ServerTransactionHandle;
   source: Destination;
-  phone: Phone;
+  /** The calling phone; absent for a call from the operator trunk. */
+  phone?: Phone;
+  /** The caller as the phones we ring see it. */
+  party: Party;
   toTag: string;
   dialog?: Dialog;
   offer: ParsedSdp;
@@ -119,6 +126,8 @@ interface ALeg {
 
 interface BLeg {
   index: number;
+  /** Who this leg rings (one of the plan's targets). */
+  target: RingTarget;
   /** The registered contact rung (phone targets); absent for the trunk. */
   binding?: Binding;
   /** Credentials already sent once for this call (trunk challenges). */
@@ -151,10 +160,15 @@ interface PendingReinvite {
 
 let callCounter = 0;
 
+/** A voicemail step before voice services exist (issue 7): the call ends here, and says so. */
+const VOICEMAIL_STAND_IN_WARNING = 'voicemail is not available yet';
+
 /**
- * One call between two phones through the B2BUA: the A leg (the caller's
- * INVITE, answered by us) and one B leg per registered contact of the
- * callee (forking: the first 2xx wins, the others are CANCELed). Media is
+ * One call through the B2BUA: the A leg (the caller's INVITE, answered by
+ * us: a phone's, or the operator's for a call from outside) and B legs that
+ * run the call's plan (pbx/routing): each ring step forks to every
+ * registered contact of its phones and to its external numbers through the
+ * trunk; the first 2xx wins and the other forks are CANCELed. Media is
  * anchored on a RelayCall; SDP is terminated on both legs.
  */
 class Call {
@@ -169,17 +183,29 @@ class Call {
   bSession: LocalSession;
   bLastSdp?: Buffer;
   formats: PayloadFormat[] = [];
+  /** The current step's timer (or a local tone's). */
   ringTimer?: TimerHandle;
   okTimer?: TimerHandle;
   noAckTimer?: TimerHandle;
   pending?: PendingReinvite;
   ended = false;
+  /** The plan being run, its current step, and targets of that step still waiting to ring (MOB-1 delay). */
+  private steps: PlanStep[] = [];
+  private stepIndex = -1;
+  private delayed: TimerHandle[] = [];
+  /** Final statuses of the current step's forks that failed by themselves (not CANCELed by us). */
+  private stepFailures: number[] = [];
+  /** Every phone that rang for this call (LOG-3: the call is in each one's journal). */
+  private readonly rang = new Set<string>();
+  /** The offer we send on B legs. */
+  private bOffer?: Buffer;
 
   constructor(
     private readonly m: CallManager,
     readonly a: ALeg,
     readonly dialled: string,
     readonly target: CallTarget | Exclude<Routing, { kind: 'call' }>,
+    readonly plan?: CallPlan,
   ) {
     this.startedAt = m.deps.clock.now();
     this.bSession = { sessionId: String(Date.now() % 1e9), version: 1, address: m.deps.sip.advertise.host };
@@ -189,23 +215,37 @@ class Call {
     return this.m.deps.log;
   }
 
-  /** The phone called, when the target is one of ours. */
+  /** The phone that answered, or the phone called when it is one of ours. */
   get callee(): Phone | undefined {
+    const t = this.winner?.target;
+    if (t?.kind === 'phone') return this.m.deps.config().phones.find((p) => p.mac === t.mac);
     return this.target.kind === 'phone' ? this.target.phone : undefined;
   }
 
+  /** The operator trunk carries a leg of this call (NUM-8 counts it). */
   get external(): boolean {
-    return this.target.kind === 'external';
+    return this.target.kind === 'external' || this.target.kind === 'number' || this.bLegs.some((l) => l.target.kind === 'external' && isLive(l));
+  }
+
+  /** Trunk lines this call holds: its A leg from the operator, and each live B leg to it. */
+  trunkLines(): number {
+    let n = this.a.phone ? 0 : 1;
+    for (const l of this.bLegs) if (l.target.kind === 'external' && (isLive(l) || l === this.winner)) n++;
+    return n;
   }
 
   snapshot(): CallSnapshot {
     const s: CallSnapshot = {
       id: this.id,
       state: this.state,
-      caller: { number: this.a.phone.internalNumber, phone: this.a.phone.mac },
+      caller: this.a.phone ? { number: this.a.phone.internalNumber, phone: this.a.phone.mac } : { number: this.a.party.number },
       callee: this.callee ? { number: this.dialled, phone: this.callee.mac } : { number: this.dialled },
       startedAt: this.startedAt,
     };
+    if (!this.winner && this.state !== 'ended') {
+      const ringing = [...new Set(this.bLegs.filter(isLive).map((l) => l.target.number))];
+      if (ringing.length > 0) s.ringing = ringing;
+    }
     if (this.target.kind === 'external') {
       const t = this.target;
       s.external = { category: t.category, identity: t.identity.number, hidden: t.identity.hidden, emergency: t.emergency };
@@ -273,16 +313,18 @@ class Call {
     this.end('no-ack');
   }
 
-  // --- B legs ---
+  // --- B legs: running the plan ---
 
   async start(): Promise<void> {
     if (this.target.kind === 'refuse' || this.target.kind === 'feature') {
       await this.playLocally(this.target);
       return;
     }
-    const contacts = this.callee ? this.m.deps.contactsOf(this.callee.mac) : [];
-    if (this.callee && contacts.length === 0) {
-      this.reject(480, 'Temporarily Unavailable', 'unavailable');
+    const steps = this.plan?.steps ?? [];
+    // A plan that only turns the call away needs no media.
+    const first = steps[0];
+    if (first === undefined || first.kind === 'reject') {
+      this.runStep(steps, 0);
       return;
     }
     const offered = this.a.offer.remote.formats;
@@ -303,16 +345,110 @@ class Call {
       return;
     }
     this.relay.setRemote('a', this.a.offer.remote);
-    const body = this.m.deps.sdp.offer(this.bSession, this.relay.local('b'), formats, this.a.offer.remote.direction, this.a.offer.remote.ptimeMs);
-    this.bLastSdp = body;
-    if (this.target.kind === 'external') this.inviteTrunk(this.target, body);
-    else contacts.forEach((binding, index) => this.inviteContact(binding, index, body));
-    if (this.bLegs.length === 0) {
+    this.bOffer = this.m.deps.sdp.offer(this.bSession, this.relay.local('b'), formats, this.a.offer.remote.direction, this.a.offer.remote.ptimeMs);
+    this.bLastSdp = this.bOffer;
+    this.runStep(steps, 0);
+  }
+
+  /**
+   * Step `index` of `steps`: a ring step keeps the forks of targets it still
+   * wants, CANCELs the others and calls its new targets; voicemail and
+   * reject end the plan. A ring step where nobody can ring gives way to the
+   * next at once.
+   */
+  private runStep(steps: PlanStep[], index: number): void {
+    if (this.ended || this.winner || this.a.final) return;
+    this.ringTimer?.cancel();
+    this.ringTimer = undefined;
+    for (const d of this.delayed) d.cancel();
+    this.delayed = [];
+    this.steps = steps;
+    this.stepIndex = index;
+    this.stepFailures = [];
+    const step = steps[index];
+    if (step === undefined) {
+      this.planExhausted();
+      return;
+    }
+    if (step.kind !== 'ring') {
+      for (const l of this.bLegs) this.cancelLeg(l);
+      this.log.info({ call: this.id, step: step.label }, 'call plan: final step');
+      if (step.kind === 'voicemail') {
+        // Voice services (issue 7) will answer here; until then the caller learns it in a Warning.
+        this.rejectWithWarning(480, 'Temporarily Unavailable', `${VOICEMAIL_STAND_IN_WARNING} (${step.label})`, 'unavailable');
+      } else this.reject(step.status, step.reason, step.status === 486 ? 'busy' : step.status === 404 ? 'not-found' : 'unavailable');
+      return;
+    }
+    for (const l of this.bLegs) if (isLive(l) && !step.targets.some((t) => sameTarget(t, l.target))) this.cancelLeg(l);
+    for (const target of step.targets) {
+      if (this.bLegs.some((l) => isLive(l) && sameTarget(l.target, target))) continue;
+      const after = target.kind === 'external' ? (target.afterSeconds ?? 0) : 0;
+      if (after > 0) {
+        const timer = this.m.deps.clock.setTimeout(() => {
+          this.delayed = this.delayed.filter((d) => d !== timer);
+          if (this.ended || this.winner || this.a.final || this.steps !== steps || this.stepIndex !== index) return;
+          this.launch(target);
+          this.checkStepOver();
+        }, after * 1000);
+        this.delayed.push(timer);
+      } else this.launch(target);
+    }
+    this.log.info({ call: this.id, step: step.label, seconds: step.seconds, ringing: this.bLegs.filter(isLive).length }, 'call plan: ring step');
+    if (this.checkStepOver()) return;
+    this.ringTimer = this.m.deps.clock.setTimeout(() => {
+      this.ringTimer = undefined;
+      if (this.winner || this.ended) return;
+      this.log.info({ call: this.id, step: step.label }, 'no answer in this step');
+      this.runStep(steps, index + 1);
+    }, step.seconds * 1000);
+  }
+
+  /** Nobody is ringing any more and no target is waiting: the step is over early (busy, refused, unreachable). */
+  private checkStepOver(): boolean {
+    if (this.ended || this.winner || this.a.final) return true;
+    if (this.delayed.length > 0 || this.bLegs.some(isLive)) return false;
+    const step = this.steps[this.stepIndex];
+    // §16.7-like: one busy fork makes the step busy (a decline elsewhere does not hide it).
+    const busy = this.stepFailures.some((s) => s === 486 || s === 600);
+    if (step?.kind === 'ring' && busy && step.onBusy) {
+      this.log.info({ call: this.id, step: step.label }, 'every target is busy');
+      this.runStep(step.onBusy, 0);
+    } else this.runStep(this.steps, this.stepIndex + 1);
+    return true;
+  }
+
+  /** No step left: the best final status of the forks, §16.7-like (busy if any was busy, else the lowest class). */
+  private planExhausted(): void {
+    const statuses = this.bLegs.map((l) => l.finalStatus ?? 408);
+    if (statuses.length === 0) {
       this.reject(480, 'Temporarily Unavailable', 'unavailable');
       return;
     }
-    const ringSeconds = this.m.deps.config().sip.ringTimeoutSeconds;
-    this.ringTimer = this.m.deps.clock.setTimeout(() => this.onRingTimeout(), ringSeconds * 1000);
+    const best = statuses.includes(486) ? 486 : statuses.includes(600) ? 600 : statuses.includes(603) ? 603 : Math.min(...statuses);
+    const reason: CallEndReason = best === 486 ? 'busy' : best === 408 || best === 487 ? 'no-answer' : 'rejected';
+    // A challenge we could not answer is ours to deal with, not the phone's (it would try to authenticate to us).
+    this.reject(best === 408 || best === 487 ? 480 : best === 401 || best === 407 ? 503 : best, undefined, reason);
+  }
+
+  /** Calls one target: every registered contact of a phone, or a number through the trunk. */
+  private launch(target: RingTarget): void {
+    const body = this.bOffer;
+    if (!body) return;
+    if (target.kind === 'phone') {
+      this.rang.add(target.mac);
+      const contacts = this.m.deps.contactsOf(target.mac);
+      const party: Party = target.anonymous ? { number: 'anonymous', display: 'Anonymous' } : this.a.party;
+      contacts.forEach((binding, index) => this.inviteContact(binding, index, body, target, party));
+      return;
+    }
+    const lines = this.m.trunkLinesInUse();
+    const max = this.m.deps.config().capacity.maxExternalCalls;
+    // NUM-8: a forward or a mobile is one more external line; an outgoing call's own line was checked by the dial plan.
+    if (this.target.kind !== 'external' && lines >= max) {
+      this.log.warn({ call: this.id, number: target.number, lines, max }, 'no external line free for this target (NUM-8)');
+      return;
+    }
+    this.inviteTrunk(target, body);
   }
 
   /** An INVITE from the PBX to one registered contact, presenting `caller` (a party of this call). */
@@ -340,10 +476,11 @@ class Call {
     return { invite, destination };
   }
 
-  private inviteContact(binding: Binding, index: number, body: Buffer): void {
-    const { invite, destination } = this.buildInvite(binding, this.partyOf('a'), this.dialled, body);
+  private inviteContact(binding: Binding, index: number, body: Buffer, target: RingTarget, party: Party): void {
+    const { invite, destination } = this.buildInvite(binding, party, this.dialled, body);
     this.sendBLeg({
       index,
+      target,
       binding,
       invite,
       destination,
@@ -354,38 +491,42 @@ class Call {
   }
 
   /**
-   * The B leg to the operator (issue 5): Request-URI the number in national
-   * format at the trunk's domain; From the presented identity, or anonymous
-   * with Privacy: id for CLIR (RFC 3323 §4.1.1.3); P-Asserted-Identity the
-   * real number in every case (RFC 3325 §9.1: the operator is trusted with
-   * it, and needs it for emergency calls and billing).
+   * A B leg to the operator (issue 5, issue 6): Request-URI the number in
+   * national format at the trunk's domain; From the presented number, or
+   * anonymous with Privacy: id for CLIR (RFC 3323 §4.1.1.3);
+   * P-Asserted-Identity one of our numbers in every case (RFC 3325 §9.1: the
+   * operator is trusted with it, and needs it for emergency calls and
+   * billing); Diversion (RFC 5806) on a forwarded call, with the number it
+   * was diverted from (FWD-7).
    */
-  private inviteTrunk(target: Extract<CallTarget, { kind: 'external' }>, body: Buffer): void {
+  private inviteTrunk(target: Extract<RingTarget, { kind: 'external' }>, body: Buffer): void {
     const trunk = this.m.deps.trunk;
     const destination = trunk?.target();
     if (!trunk || !destination) {
-      this.reject(503, 'Service Unavailable', 'unavailable');
+      this.log.warn({ call: this.id, number: target.number }, 'no trunk to reach this number');
       return;
     }
     const adv = this.m.deps.sip.advertise;
     const transport = destination.transport.toUpperCase();
     const domain = trunk.domain;
-    const id = target.identity;
+    const hidden = target.presented === '';
     const headers: Array<[string, string]> = [
       ['Via', `SIP/2.0/${transport} ${adv.host}:${adv.port};branch=${newBranch()};rport`],
       ['Max-Forwards', '70'],
-      ['From', id.hidden ? `"Anonymous" <sip:anonymous@anonymous.invalid>;tag=${newTag()}` : `<sip:${id.number}@${domain}>;tag=${newTag()}`],
+      ['From', hidden ? `"Anonymous" <sip:anonymous@anonymous.invalid>;tag=${newTag()}` : `<sip:${target.presented}@${domain}>;tag=${newTag()}`],
       ['To', `<sip:${target.number}@${domain}>`],
       ['Call-ID', newCallId()],
       ['CSeq', '1 INVITE'],
       ['Contact', this.m.contact(transport)],
-      ['P-Asserted-Identity', `<sip:${id.number}@${domain}>`],
+      ['P-Asserted-Identity', `<sip:${target.asserted}@${domain}>`],
     ];
-    if (id.hidden) headers.push(['Privacy', 'id']);
+    if (hidden) headers.push(['Privacy', 'id']);
+    if (target.diversion) headers.push(['Diversion', `<sip:${target.diversion.number}@${domain}>;reason=${target.diversion.reason};counter=1`]);
     headers.push(['Allow', ALLOW], ['User-Agent', 'pbxgate'], ['Content-Type', 'application/sdp']);
     const invite = createRequest({ method: 'INVITE', uri: `sip:${target.number}@${domain}`, headers, body });
     this.sendBLeg({
       index: 0,
+      target,
       invite,
       destination,
       dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
@@ -412,6 +553,7 @@ class Call {
     const invite: SipRequest = { ...leg.invite, headers };
     const retry: BLeg = {
       index: leg.index,
+      target: leg.target,
       invite,
       destination: leg.destination,
       dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
@@ -493,10 +635,11 @@ class Call {
   }
 
   /** A refusal's final response: the reason phrase says why, and a Warning (RFC 3261 §20.43) says it in full. */
-  private rejectWithWarning(status: number, reason: string, warning: string): void {
+  private rejectWithWarning(status: number, reason: string, warning: string, why: CallEndReason = 'refused'): void {
     if (this.a.final || this.ended) return;
+    for (const l of this.bLegs) this.cancelLeg(l);
     this.respondA(status, reason, undefined, [warningHeader(warning)]);
-    this.end('refused');
+    this.end(why);
   }
 
   private onBResponse(leg: BLeg, res: SipResponse): void {
@@ -574,6 +717,9 @@ class Call {
     leg.state = 'answered';
     leg.dialog = dialog;
     this.ringTimer?.cancel();
+    this.ringTimer = undefined;
+    for (const d of this.delayed) d.cancel();
+    this.delayed = [];
     for (const other of this.bLegs) if (other !== leg) this.cancelLeg(other);
     const parsed = res.body.length > 0 ? this.m.deps.sdp.read(res.body) : undefined;
     if (!parsed || !parsed.ok || !this.relay) {
@@ -594,7 +740,7 @@ class Call {
     this.answeredMono = this.m.deps.clock.monotonic();
     const ok = this.respondA(200, 'OK', answer);
     this.armOkRetransmission(ok);
-    this.log.info({ call: this.id, caller: this.a.phone.internalNumber, callee: this.dialled, codec: this.snapshot().codec }, 'call answered');
+    this.log.info({ call: this.id, caller: this.a.party.number, callee: this.dialled, answeredBy: leg.target.number, codec: this.snapshot().codec }, 'call answered');
   }
 
   private onBFailure(leg: BLeg, status: number): void {
@@ -605,14 +751,8 @@ class Call {
     leg.state = leg.cancelSent ? 'cancelled' : 'failed';
     leg.finalStatus = status;
     if (this.winner || this.ended || this.a.final) return;
-    if (this.bLegs.every((l) => l.state === 'failed' || l.state === 'cancelled')) {
-      // §16.7-like choice among the forks: busy if any was busy, else the lowest class seen.
-      const statuses = this.bLegs.map((l) => l.finalStatus ?? 500);
-      const best = statuses.includes(486) ? 486 : statuses.includes(600) ? 600 : statuses.includes(603) ? 603 : Math.min(...statuses);
-      const reason = best === 486 ? 'busy' : best === 408 ? 'no-answer' : 'rejected';
-      // A challenge we could not answer is ours to deal with, not the phone's (it would try to authenticate to us).
-      this.reject(best === 408 ? 480 : best === 401 || best === 407 ? 503 : best, undefined, reason);
-    }
+    if (leg.state === 'failed') this.stepFailures.push(status);
+    this.checkStepOver();
   }
 
   private cancelLeg(leg: BLeg): void {
@@ -649,13 +789,6 @@ class Call {
     });
   }
 
-  private onRingTimeout(): void {
-    this.ringTimer = undefined;
-    if (this.winner || this.ended) return;
-    this.log.info({ call: this.id, callee: this.dialled }, 'no answer: ring timeout');
-    for (const l of this.bLegs) this.cancelLeg(l);
-    this.reject(480, 'Temporarily Unavailable', 'no-answer');
-  }
 
   /** Final non-2xx to A and the end of the call. */
   reject(status: number, reason: string | undefined, why: CallEndReason): void {
@@ -689,9 +822,11 @@ class Call {
 
   /** Who is on the side of a leg, for the identity presented to a transfer target. */
   partyOf(leg: LegId): Party {
-    const phone = leg === 'a' ? this.a.phone : this.callee;
-    if (phone) return { number: phone.internalNumber, display: `${phone.firstName} ${phone.lastName}`.trim() || phone.internalNumber, mac: phone.mac };
-    return { number: this.dialled, display: this.dialled };
+    if (leg === 'a') return this.a.party;
+    const phone = this.callee;
+    if (phone) return phoneParty(phone);
+    const number = this.winner?.target.number ?? this.dialled;
+    return { number, display: number };
   }
 
   /**
@@ -1147,6 +1282,8 @@ class Call {
     this.ended = true;
     this.state = 'ended';
     this.ringTimer?.cancel();
+    for (const d of this.delayed) d.cancel();
+    this.delayed = [];
     this.okTimer?.cancel();
     this.noAckTimer?.cancel();
     const stats = this.relay ? { a: this.relay.stats('a'), b: this.relay.stats('b') } : undefined;
@@ -1166,29 +1303,35 @@ class Call {
     for (const d of this.transfer?.forks.flatMap((f) => f.dialogs.dialogs()) ?? []) release(d);
     const now = this.m.deps.clock.monotonic();
     const answered = this.answeredMono !== undefined;
-    const callee = this.callee;
     const outbound = this.target.kind === 'external' || (this.target.kind === 'refuse' && this.target.external);
+    const inbound = this.a.phone === undefined;
+    // Calls meant for us (a phone, a group, a public number) that nobody answered are "missed" (LOG-1).
+    const forUs = this.target.kind === 'phone' || this.target.kind === 'group' || this.target.kind === 'number' || this.target.kind === 'voicemail';
+    const phones = new Set<string>();
+    if (this.a.phone) phones.add(this.a.phone.mac);
+    if (this.target.kind === 'phone') phones.add(this.target.phone.mac);
+    for (const mac of this.rang) phones.add(mac);
     // A feature code is not a call: it is not journaled.
     if (this.target.kind !== 'feature')
       this.m.deps.journal.add({
         startedAt: this.startedAt,
         durationSeconds: answered ? Math.round((now - this.answeredMono!) / 1000) : 0,
-        from: this.a.phone.internalNumber,
+        from: this.a.phone?.internalNumber ?? this.a.party.number,
         to: this.dialled,
-        ...(answered ? { answeredBy: callee ? callee.internalNumber : this.dialled } : {}),
-        direction: outbound ? 'outbound' : 'internal',
+        ...(answered ? { answeredBy: this.winner?.target.number ?? this.dialled } : {}),
+        direction: inbound ? 'inbound' : outbound ? 'outbound' : 'internal',
         // LOG-1 "missed": the callee could have answered (rang, busy, or not reachable); "failed": refused or broken.
         // An outbound call nobody answered is the caller's own: "failed" unless they gave up (cancelled).
         outcome: answered
           ? 'answered'
-          : callee && (reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' || reason === 'unavailable')
+          : forUs && (reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' || reason === 'unavailable')
             ? 'missed'
             : 'failed',
-        phones: callee ? [this.a.phone.mac, callee.mac] : [this.a.phone.mac],
-        callerPhone: this.a.phone.mac,
+        phones: [...phones],
+        ...(this.a.phone ? { callerPhone: this.a.phone.mac } : {}),
       });
     this.log.info(
-      { call: this.id, reason, caller: this.a.phone.internalNumber, callee: this.dialled, rtp: stats ? { a: stats.a.packetsReceived, b: stats.b.packetsReceived } : undefined },
+      { call: this.id, reason, caller: this.a.party.number, callee: this.dialled, rtp: stats ? { a: stats.a.packetsReceived, b: stats.b.packetsReceived } : undefined },
       'call ended',
     );
     this.m.forget(this);
@@ -1200,12 +1343,57 @@ function warningHeader(text: string): [string, string] {
   return ['Warning', `399 pbxgate "${text.replace(/["\\]/g, "'")}"`];
 }
 
+/** The number a call target is known by, for logs, the journal and the To of the INVITEs. */
+function targetNumber(t: CallTarget): string {
+  switch (t.kind) {
+    case 'phone':
+      return t.phone.internalNumber;
+    case 'group':
+      return t.group.internalNumber;
+    case 'voicemail':
+      return '888';
+    case 'number':
+    case 'external':
+      return t.number;
+  }
+}
+
+/** The caller of a call from the trunk: P-Asserted-Identity (RFC 3325), else From; withheld when Privacy asks or From is anonymous. */
+function trunkCaller(req: SipRequest): { number: string; anonymous: boolean } {
+  const userOf = (value: string | undefined): string => {
+    const na = value ? parseNameAddr(value) : undefined;
+    if (!na) return '';
+    if (isSipUri(na.uri)) return na.uri.user ?? '';
+    return na.uri.scheme === 'tel' && 'number' in na.uri ? na.uri.number : '';
+  };
+  const pai = userOf(req.headers.get('p-asserted-identity'));
+  const from = userOf(req.headers.get('from'));
+  const privacy = (req.headers.get('privacy') ?? '').toLowerCase();
+  const raw = pai || from;
+  const number = normaliseNational(raw) ?? raw.replace(/[^\d+]/g, '');
+  const anonymous = /\b(id|user|header)\b/.test(privacy) || /^anonymous$/i.test(from) || number === '';
+  return { number: anonymous ? '' : number, anonymous };
+}
+
 /** A party as presented to a phone we call on its behalf (transfer targets). */
 interface Party {
   number: string;
   display: string;
   /** Our phone on that side, if it is one. */
   mac?: string;
+}
+
+function phoneParty(phone: Phone): Party {
+  return { number: phone.internalNumber, display: `${phone.firstName} ${phone.lastName}`.trim() || phone.internalNumber, mac: phone.mac };
+}
+
+/** A fork still ringing (or about to). */
+function isLive(l: BLeg): boolean {
+  return l.state === 'calling' || l.state === 'proceeding';
+}
+
+function sameTarget(x: RingTarget, y: RingTarget): boolean {
+  return x.kind === 'phone' && y.kind === 'phone' ? x.mac === y.mac : x.kind === 'external' && y.kind === 'external' && x.number === y.number;
 }
 
 const IGNORE_RESPONSES: ClientTransactionUser = {
@@ -1251,14 +1439,60 @@ export class CallManager {
     this.calls.delete(call);
   }
 
-  /** Is the phone in a call (calling, ringing or talking)? */
-  private busy(mac: string): boolean {
+  /** Phones in a call: placing one, or talking (a phone that only rings is free). */
+  busyPhones(): Set<string> {
+    const busy = new Set<string>();
     for (const c of this.calls) {
       if (c.ended) continue;
-      if (c.a.phone.mac === mac) return true;
-      if (c.callee?.mac === mac && c.state === 'answered') return true;
+      if (c.a.phone) busy.add(c.a.phone.mac);
+      if (c.state === 'answered' && c.winner?.target.kind === 'phone') busy.add(c.winner.target.mac);
     }
-    return false;
+    return busy;
+  }
+
+  /** What the routing plan needs to know of now (pbx/routing LiveState). */
+  private live(cfg: Readonly<Config>): LiveState {
+    const registered = new Set(cfg.phones.filter((p) => this.deps.contactsOf(p.mac).length > 0).map((p) => p.mac));
+    return { registered, busy: this.busyPhones(), now: this.deps.clock.now() };
+  }
+
+  /** The plan of a call to `target` (issue 6): who rings, in which order, and what comes after. */
+  private planFor(cfg: Readonly<Config>, caller: Caller, target: CallTarget): CallPlan {
+    const numbering = this.deps.numbering?.() ?? BUILTIN_PLAN;
+    let called: Called;
+    switch (target.kind) {
+      case 'external':
+        return {
+          steps: [
+            {
+              kind: 'ring',
+              label: `operator: ${target.number}`,
+              targets: [{ kind: 'external', number: target.number, presented: target.identity.hidden ? '' : target.identity.number, asserted: target.identity.number }],
+              seconds: cfg.sip.ringTimeoutSeconds,
+            },
+          ],
+          explain: [],
+        };
+      case 'voicemail':
+        return { steps: [{ kind: 'voicemail', label: `voicemail of ${target.phone.internalNumber}`, mac: target.phone.mac, number: target.phone.internalNumber }], explain: ['888: own voicemail (NUM-7)'] };
+      case 'phone':
+        called = { kind: 'phone', phone: target.phone };
+        break;
+      case 'group':
+        called = { kind: 'group', group: target.group };
+        break;
+      case 'number':
+        called = { kind: 'number', number: target.number };
+        break;
+    }
+    return planCall(cfg, numbering, this.live(cfg), caller, called);
+  }
+
+  /** Trunk lines in use (NUM-8): calls from the operator, and legs to it. */
+  trunkLinesInUse(): number {
+    let n = 0;
+    for (const c of this.calls) if (!c.ended) n += c.trunkLines();
+    return n;
   }
 
   /** A new INVITE (no To tag) from an authenticated phone. */
@@ -1275,23 +1509,6 @@ export class CallManager {
     const uri = parseUri(req.uri);
     const dialled = uri && isSipUri(uri) ? (uri.user ?? '') : '';
     const routing: Routing = this.deps.route ? this.deps.route(caller, dialled, this.externalCalls()) : this.phoneByNumber(cfg, dialled);
-    if (routing.kind === 'call' && routing.target.kind === 'phone') {
-      const callee = routing.target.phone;
-      if (this.busy(callee.mac) && !callee.callWaiting) {
-        respond(486, 'Busy Here');
-        this.deps.journal.add({
-          startedAt: this.deps.clock.now(),
-          durationSeconds: 0,
-          from: caller.internalNumber,
-          to: callee.internalNumber,
-          direction: 'internal',
-          outcome: 'missed',
-          phones: [caller.mac, callee.mac],
-          callerPhone: caller.mac,
-        });
-        return;
-      }
-    }
     // A late offer would need us to offer to B first and carry its answer in the ACK; phones here send early offers.
     const offer = req.body.length === 0 ? ({ ok: false, reason: 'no SDP offer' } as const) : this.deps.sdp.read(req.body);
     if (routing.kind === 'refuse' && !offer.ok) {
@@ -1313,6 +1530,7 @@ export class CallManager {
       tx.respond(createResponse(req, 488, 'Not Acceptable Here', req.body.length === 0 ? [] : [warningHeader(offer.reason)], undefined, { toTag: newTag() }));
       return;
     }
+    const plan = routing.kind === 'call' ? this.planFor(cfg, { kind: 'phone', phone: caller }, routing.target) : undefined;
     const call = new Call(
       this,
       {
@@ -1320,13 +1538,16 @@ export class CallManager {
         tx,
         source,
         phone: caller,
+        party: phoneParty(caller),
         toTag: newTag(),
         offer: offer.sdp,
         session: { sessionId: String(Math.floor(Math.random() * 1e9)), version: 1, address: this.deps.sip.advertise.host },
       },
-      routing.kind === 'call' ? (routing.target.kind === 'phone' ? routing.target.phone.internalNumber : routing.target.number) : routing.kind === 'refuse' ? routing.number : dialled,
+      routing.kind === 'call' ? targetNumber(routing.target) : routing.kind === 'refuse' ? routing.number : dialled,
       routing.kind === 'call' ? routing.target : routing,
+      plan,
     );
+    if (plan) this.logPlan(call.id, plan);
     this.calls.add(call);
     this.byInvite.set(req, call);
     void call.start().catch((err: unknown) => {
@@ -1343,11 +1564,80 @@ export class CallManager {
       : { kind: 'refuse', status: 404, reason: 'Not Found', warning: `no such number ${dialled}`, tone: 'special-information', number: dialled, external: false };
   }
 
-  /** External calls in progress (NUM-8 capacity): the trunk's B legs of calls not yet ended. */
+  /** External lines in use (NUM-8 capacity). */
   externalCalls(): number {
-    let n = 0;
-    for (const c of this.calls) if (!c.ended && c.external) n++;
-    return n;
+    return this.trunkLinesInUse();
+  }
+
+  private logPlan(call: string, plan: CallPlan): void {
+    this.deps.log.info({ call, plan: describePlan(plan.steps) }, `call plan: ${plan.explain.join('; ') || describePlan(plan.steps)}`);
+  }
+
+  /**
+   * A new INVITE from the operator trunk (issue 6): a call to one of our
+   * public numbers. The caller is the asserted identity (RFC 3325) or From;
+   * withheld (Privacy: id, anonymous From) shows as anonymous. NUM-8: over
+   * the purchased capacity the operator gets 486.
+   */
+  newTrunkInvite(req: SipRequest, tx: ServerTransactionHandle, source: Destination): void {
+    const cfg = this.deps.config();
+    const respond = (status: number, reason: string, warning?: string): void => {
+      tx.respond(createResponse(req, status, reason, warning ? [warningHeader(warning)] : [], undefined, { toTag: newTag() }));
+    };
+    const uri = parseUri(req.uri);
+    const ruriUser = uri && isSipUri(uri) ? (uri.user ?? '') : '';
+    const toUri = parseNameAddr(req.headers.get('to') ?? '')?.uri;
+    const toUser = toUri && isSipUri(toUri) ? (toUri.user ?? '') : '';
+    const ours = (n: string): string | undefined => {
+      const national = normaliseNational(n);
+      if (national === undefined) return undefined;
+      const c = cfg.company;
+      const known = national === c.mainNumber || c.dids.includes(national) || cfg.phones.some((p) => p.did === national) || cfg.groups.some((g) => g.did === national);
+      return known ? national : undefined;
+    };
+    // Operators put the DID in the Request-URI, or (registered trunks) our contact there and the DID in To.
+    const called = ours(ruriUser) ?? ours(toUser);
+    if (called === undefined) {
+      this.deps.log.warn({ ruri: req.uri, to: toUser }, 'call from the trunk to a number that is not ours');
+      respond(404, 'Not Found', `${ruriUser || toUser} is not a number of this installation`);
+      return;
+    }
+    const max = cfg.capacity.maxExternalCalls;
+    if (this.trunkLinesInUse() >= max) {
+      this.deps.log.warn({ called, max }, 'call from the trunk refused: every external line is in use (NUM-8)');
+      respond(486, 'Busy Here', `all ${max} external lines are in use`);
+      return;
+    }
+    const caller = trunkCaller(req);
+    const offer = req.body.length === 0 ? ({ ok: false, reason: 'no SDP offer' } as const) : this.deps.sdp.read(req.body);
+    if (!offer.ok) {
+      respond(488, 'Not Acceptable Here', offer.reason);
+      return;
+    }
+    const target: CallTarget = { kind: 'number', number: called };
+    const plan = this.planFor(cfg, { kind: 'external', number: caller.number, anonymous: caller.anonymous }, target);
+    const call = new Call(
+      this,
+      {
+        invite: req,
+        tx,
+        source,
+        party: caller.anonymous ? { number: 'anonymous', display: 'Anonymous' } : { number: caller.number, display: caller.number },
+        toTag: newTag(),
+        offer: offer.sdp,
+        session: { sessionId: String(Math.floor(Math.random() * 1e9)), version: 1, address: this.deps.sip.advertise.host },
+      },
+      called,
+      target,
+      plan,
+    );
+    this.logPlan(call.id, plan);
+    this.calls.add(call);
+    this.byInvite.set(req, call);
+    void call.start().catch((err: unknown) => {
+      this.deps.log.error({ call: call.id, err: (err as Error).message, stack: (err as Error).stack }, 'call setup failed');
+      call.reject(500, 'Server Internal Error', 'error');
+    });
   }
 
   /** CANCEL (§9.2): 200 to it when it matches a pending INVITE of a call, else 481. */

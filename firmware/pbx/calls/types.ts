@@ -1,10 +1,19 @@
-import type { Phone } from '../../config/index.ts';
+import type { Group, Phone } from '../../config/index.ts';
 import type { LegStats } from '../../media/types.ts';
 import type { PresentedIdentity } from '../identity.ts';
 
-/** Who a call goes to: one of our phones (all its contacts ring) or a number through the operator trunk. */
+/**
+ * Who a call goes to: one of our phones, a group, the caller's own
+ * voicemail (888), a number through the operator trunk, or (calls from the
+ * trunk) one of our public numbers. The routing plan (pbx/routing) decides
+ * who actually rings.
+ */
 export type CallTarget =
   | { kind: 'phone'; phone: Phone }
+  | { kind: 'group'; group: Group }
+  | { kind: 'voicemail'; phone: Phone }
+  /** One of our public numbers (main number, DID), called from the trunk; national format. */
+  | { kind: 'number'; number: string }
   | {
       kind: 'external';
       /** National format (0…, 00… international, or a short number), as the trunk gets it. */
@@ -21,6 +30,8 @@ export interface CallSnapshot {
   id: string;
   state: CallState;
   caller: { number: string; phone?: string };
+  /** Who rings now (internal numbers and external numbers), for calls not yet answered. */
+  ringing?: string[];
   callee: { number: string; phone?: string };
   /** External calls: the trunk carries the B leg. */
   external?: { category: string; identity: string; hidden: boolean; emergency: boolean };
