@@ -80,6 +80,8 @@ export const MAX_FORWARD_HOPS = 5;
 interface Hop {
   /** Phones the call has already been forwarded through (loop detection). */
   visited: ReadonlySet<string>;
+  /** Groups the call has already been sent to (night services that point at each other). */
+  groups: ReadonlySet<string>;
   /** The phone whose forward brought the call here. */
   forwardedBy?: Phone;
   /** FWD-6: the forwarding phone hides the caller from the phone it forwards to. */
@@ -87,10 +89,12 @@ interface Hop {
   depth: number;
 }
 
-const FIRST_HOP: Hop = { visited: new Set(), anonymous: false, depth: 0 };
+const FIRST_HOP: Hop = { visited: new Set(), groups: new Set(), anonymous: false, depth: 0 };
 
 class Planner {
   readonly explain: string[] = [];
+  /** The public number called from outside, if any: what a diversion outside names (RFC 5806). */
+  calledNumber: string | undefined;
 
   constructor(
     private readonly config: Readonly<Config>,
@@ -219,14 +223,20 @@ class Planner {
    */
   destination(dest: string, owner: Phone | undefined, reason: DiversionReason, hop: Hop): PlanStep[] | undefined {
     if (dest === 'voicemail') {
-      if (owner) return [this.voicemail(owner)];
-      this.note('forward to voicemail without a mailbox: ignored');
+      // An admin's destination (night service) has no phone of its own: the reception's mailbox takes it.
+      const mailbox = owner ?? this.reception();
+      if (mailbox) return [this.voicemail(mailbox)];
+      this.note('forward to voicemail without a mailbox (no reception phone): ignored');
       return undefined;
     }
     if (/^\d{3}$/.test(dest)) {
       const phone = this.config.phones.find((x) => x.internalNumber === dest);
       if (phone) {
         if (owner && phone.mac === owner.mac) return undefined;
+        if (this.caller.kind === 'phone' && this.caller.phone.mac === phone.mac) {
+          this.note(`forward of ${owner?.internalNumber ?? 'the call'} to ${dest}: that is the caller; not followed`);
+          return undefined;
+        }
         if (hop.visited.has(phone.mac)) {
           this.note(`forward loop: ${owner?.internalNumber ?? 'the call'} -> ${dest} was already on the way; the chain stops at ${owner?.internalNumber ?? dest} (FWD-6)`);
           return undefined;
@@ -239,14 +249,15 @@ class Planner {
           this.note(`more than ${MAX_FORWARD_HOPS} forwards in a row: the chain stops at ${owner?.internalNumber ?? dest}`);
           return undefined;
         }
-        const next: Hop = { visited: hop.visited, anonymous: hop.anonymous || (owner?.hideIdentityOnInternalForward ?? false), depth: hop.depth + 1 };
+        const next: Hop = { visited: hop.visited, groups: hop.groups, anonymous: hop.anonymous || (owner?.hideIdentityOnInternalForward ?? false), depth: hop.depth + 1 };
         if (owner) next.forwardedBy = owner;
         return this.phone(phone, next);
       }
       const group = this.config.groups.find((g) => g.internalNumber === dest);
       if (group) {
-        const steps = this.group(group);
-        return steps.length > 0 ? steps : undefined;
+        const steps = this.group(group, hop);
+        // An outside caller forwarded to a group nobody answers is not lost: the reception's voicemail after it.
+        return steps.length > 0 ? [...steps, ...(this.external ? this.receptionVoicemail() : [])] : undefined;
       }
       this.note(`forward to ${dest}: no such internal number`);
       return undefined;
@@ -265,7 +276,8 @@ class Planner {
         return undefined;
       }
     }
-    const diverted = toNationalFormat(owner?.did ?? this.config.company.mainNumber ?? this.config.trunk.username);
+    // The number the caller dialled when the call came from outside (the main number, a DID); else the forwarding phone's.
+    const diverted = toNationalFormat(this.calledNumber ?? owner?.did ?? this.config.company.mainNumber ?? this.config.trunk.username);
     return [
       {
         kind: 'ring',
@@ -295,25 +307,35 @@ class Planner {
 
   // --- groups (GRP-1..GRP-6, NUM-6, INB-4) ---
 
-  /** Members who ring for a group call: in order, not the caller, not opted out, reachable. */
-  members(group: Group): Phone[] {
+  /** Members who ring for a group call: in order, once each, not the caller nor a phone the call was forwarded through, not opted out, reachable. */
+  members(group: Group, hop: Hop = FIRST_HOP): Phone[] {
     const standard = group.internalNumber === String(NUMBERING.standardGroup);
     const callerMac = this.caller.kind === 'phone' ? this.caller.phone.mac : undefined;
     const listed = standard
       ? this.config.phones.filter((p) => !p.standardOverflowOptOut) // GRP-2 every phone, INB-4 opt-out
       : group.members.flatMap((m) => this.config.phones.filter((p) => p.mac === m && !p.groupsLeft.includes(group.internalNumber))); // GRP-4
-    return listed.filter((p) => p.mac !== callerMac && this.reachable(p));
+    const seen = new Set<string>();
+    return listed.filter((p) => {
+      if (seen.has(p.mac)) return false;
+      seen.add(p.mac);
+      return p.mac !== callerMac && !hop.visited.has(p.mac) && this.reachable(p);
+    });
   }
 
   /** Ring steps of a group, or its night destination (GRP-5); [] when nobody can ring. */
-  group(group: Group): PlanStep[] {
-    const night = this.night(group.internalNumber, undefined);
+  group(group: Group, from: Hop = FIRST_HOP): PlanStep[] {
+    if (from.groups.has(group.internalNumber)) {
+      this.note(`group ${group.internalNumber} is already on the way of this call (night services in a loop): not again`);
+      return [];
+    }
+    const hop: Hop = { ...from, groups: new Set(from.groups).add(group.internalNumber) };
+    const night = this.night(group.internalNumber, hop);
     if (night) return night;
     if (!group.enabled) {
       this.note(`group ${group.internalNumber} is disabled`);
       return [];
     }
-    const members = this.members(group);
+    const members = this.members(group, hop);
     if (members.length === 0) {
       this.note(`group ${group.internalNumber}: no member can ring (unregistered, busy, left or opted out)`);
       return [];
@@ -327,13 +349,18 @@ class Planner {
     return members.map((m) => ({ kind: 'ring', label: `group ${group.internalNumber}: ${m.internalNumber}`, targets: [this.phoneTarget(m, FIRST_HOP)], seconds }));
   }
 
-  /** GRP-5: the night destination's steps when the schedule of `target` says night. */
-  private night(target: string, owner: Phone | undefined): PlanStep[] | undefined {
+  /**
+   * GRP-5: the night destination's steps when the schedule of `target` says
+   * night. The night service is the admin's setting, not a phone's forward:
+   * no restriction profile or forward protection applies, and "voicemail"
+   * is the reception's.
+   */
+  private night(target: string, hop: Hop): PlanStep[] | undefined {
     const schedule = this.config.schedules.find((s) => s.target === target);
     if (!schedule) return undefined;
     const mode = scheduleMode(schedule, this.live.now, this.config.system.timezone);
     if (mode.mode !== 'night') return undefined;
-    const steps = this.destination(schedule.nightDestination, owner, 'time-of-day', FIRST_HOP);
+    const steps = this.destination(schedule.nightDestination, undefined, 'time-of-day', hop);
     this.note(`${target === 'main' ? 'main number' : `group ${target}`}: ${mode.why}${steps ? `, night service to ${schedule.nightDestination} (GRP-5)` : ', but the night destination cannot take it'}`);
     return steps;
   }
@@ -352,6 +379,7 @@ class Planner {
     const group = number === undefined ? undefined : this.config.groups.find((g) => g.did === number);
     if (group) {
       this.note(`${number} is the direct line of group ${group.internalNumber} (GRP-6)`);
+      // GRP-6: unanswered, the reception's voicemail takes it (no customer call is lost, INB-1).
       return [...this.group(group), ...this.receptionVoicemail()];
     }
     if (number !== undefined && company.dids.includes(number)) {
@@ -362,12 +390,12 @@ class Planner {
     return [{ kind: 'reject', label: `${dialled} is not ours`, status: 404, reason: 'Not Found' }];
   }
 
-  private reception(): Phone | undefined {
+  reception(): Phone | undefined {
     const mac = this.config.reception.phone;
     return mac === undefined ? undefined : this.config.phones.find((p) => p.mac === mac);
   }
 
-  private receptionVoicemail(): PlanStep[] {
+  receptionVoicemail(): PlanStep[] {
     const r = this.reception();
     return r ? [this.voicemail(r)] : [];
   }
@@ -375,7 +403,7 @@ class Planner {
   /** INB-1: reception, then the Standard group after the configured rings, then the reception's voicemail. */
   main(): PlanStep[] {
     const reception = this.reception();
-    const night = this.night('main', reception);
+    const night = this.night('main', FIRST_HOP);
     if (night) return night;
     const fwd = this.config.reception.forwardAll;
     if (fwd.enabled) {
@@ -451,10 +479,19 @@ export function planCall(config: Readonly<Config>, numbering: NumberingPlan, liv
       break;
     }
     case 'number':
+      p.calledNumber = normaliseNational(called.number);
       steps = p.inbound(called.number);
       break;
   }
-  return { steps, explain: p.explain };
+  // An outside caller with nobody to ring is not lost: the reception's voicemail.
+  if (caller.kind === 'external' && steps.length === 0) steps = p.receptionVoicemail();
+  return { steps: upToFinal(steps), explain: p.explain };
+}
+
+/** Nothing runs after a voicemail or a rejection: steps after the first of them are dropped. */
+function upToFinal(steps: PlanStep[]): PlanStep[] {
+  const end = steps.findIndex((s) => s.kind !== 'ring');
+  return end < 0 ? steps : steps.slice(0, end + 1);
 }
 
 /** One line per step, for logs and tests: "ring 410 (25 s) -> voicemail of 410". */
