@@ -308,13 +308,14 @@ export class SipService implements Service, TransactionUser {
   }
 
   /**
-   * Is this the operator? Requests from the trunk's address and port (the
-   * registrar or static peer we send to) are trusted as calls from outside,
-   * as operators' SBCs send from where they are reached (docs/incoming.md).
+   * Is this the operator? A new INVITE from the trunk's address (the
+   * registrar or static peer we send to, whatever the source port: SBCs
+   * often send from another one) is a call from outside and is not
+   * challenged; phones never share the operator's address (docs/incoming.md).
    */
   private isTrunk(source: Endpoint): boolean {
     const t = this.trunk?.target();
-    return t !== undefined && t.host === source.host && t.port === source.port && t.transport.toUpperCase() === source.transport.toUpperCase();
+    return t !== undefined && t.host === source.host;
   }
 
   /**

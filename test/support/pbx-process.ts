@@ -47,7 +47,7 @@ export function makePhones(n: number, withDid = 0): Phone[] {
 /** Writes a valid config.json with these phones (and optional changes) into dir. */
 export function seedConfig(dir: string, phones: Phone[], patch: (c: Config) => void = () => {}): Config {
   const c = structuredClone(factoryDefaults('device-password-1')) as Config;
-  c.phones = phones;
+  c.phones = structuredClone(phones); // a patch must not change the caller's phones (tests share them)
   patch(c);
   const valid = configSchema.parse(c);
   mkdirSync(dir, { recursive: true });

@@ -21,8 +21,13 @@ export interface SippResult {
   logs: string;
 }
 
+/** The operator's address in tests: another loopback address, so that pbxgate tells it from the phones (127.0.0.1) by address, as it does a real operator. */
+export const OPERATOR_IP = '127.0.0.2';
+
+/** SIPp's arguments; it binds 127.0.0.1 unless `extra` names another local address with -i. */
 function baseArgs(target: string, scenario: string, localPort: number, extra: string[], errFile: string): string[] {
-  return [target, '-sf', join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p', String(localPort), '-trace_err', '-error_file', errFile, '-nostdin', ...extra];
+  const local = extra.includes('-i') ? [] : ['-i', '127.0.0.1'];
+  return [target, '-sf', join(SCENARIOS, scenario), ...local, '-p', String(localPort), '-trace_err', '-error_file', errFile, '-nostdin', ...extra];
 }
 
 export function runSipp(target: string, scenario: string, localPort: number, extra: string[], timeoutMs = 60_000): SippResult {

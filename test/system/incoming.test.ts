@@ -8,7 +8,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { startPbx, makePhones, freePort, logMatching, type PbxProcess } from '../support/pbx-process.ts';
-import { runSipp, startSipp, callCsv, registerFrom, waitSip, type BackgroundSipp, type SippResult } from '../support/sipp.ts';
+import { runSipp, startSipp, callCsv, registerFrom, waitSip, OPERATOR_IP, type BackgroundSipp, type SippResult } from '../support/sipp.ts';
 import type { Config, Phone } from '../../firmware/config/index.ts';
 
 const MAIN = '0577110000';
@@ -20,7 +20,7 @@ const [p410, p411, p601, p602] = phones as [Phone, Phone, Phone, Phone];
 
 function office(opPort: number, then?: (c: Config) => void): (c: Config) => void {
   return (c) => {
-    c.trunk = { ...c.trunk, enabled: true, registrar: '127.0.0.1', port: opPort, domain: 'operator.test', username: MAIN, password: 'trunk-secret-1', register: false };
+    c.trunk = { ...c.trunk, enabled: true, registrar: OPERATOR_IP, port: opPort, domain: 'operator.test', username: MAIN, password: 'trunk-secret-1', register: false };
     c.company.mainNumber = MAIN;
     c.company.dids = [MAIN, '0577110010', '0577110011'];
     c.reception.phone = p410.mac;
@@ -42,9 +42,15 @@ async function phoneUas(t: ExecutionContext, pbx: PbxProcess, phone: Phone, scen
   return uas;
 }
 
-/** The operator calls `called` from `caller`; the call is held `holdMs` if answered. */
-function operatorCalls(pbx: PbxProcess, opPort: number, caller: string, called: string, holdMs = 500): SippResult {
-  return runSipp(`127.0.0.1:${pbx.sipPort}`, 'operator-uac.xml', opPort, ['-inf', callCsv([caller, called]), '-m', '1', '-d', String(holdMs), '-timeout', '40', '-timeout_error', '-trace_logs']);
+/** The operator calls `called` from `caller` (from its address, any port); the call is held `holdMs` if answered. */
+async function operatorCalls(pbx: PbxProcess, caller: string, called: string, holdMs = 500): Promise<SippResult> {
+  const port = await freePort();
+  return runSipp(`127.0.0.1:${pbx.sipPort}`, 'operator-uac.xml', port, ['-i', OPERATOR_IP, '-inf', callCsv([caller, called]), '-m', '1', '-d', String(holdMs), '-timeout', '40', '-timeout_error', '-trace_logs']);
+}
+
+/** The operator's side of calls pbxgate places through the trunk (mobiles, forwards outside), at the trunk's address. */
+function operatorAnswers(opPort: number, scenario: 'operator-uas.xml' | 'operator-uas-ring-only.xml'): BackgroundSipp {
+  return startSipp('127.0.0.1:5060', scenario, opPort, ['-i', OPERATOR_IP, '-m', '1', '-trace_logs', '-timeout', '40', '-timeout_error']);
 }
 
 async function assertIdle(t: ExecutionContext, pbx: PbxProcess): Promise<void> {
@@ -68,7 +74,7 @@ test.serial('INB-1, NUM-1: the main number rings the reception, then after its r
   const late = await phoneUas(t, pbx, p602, 'call-uas-ring-only.xml');
   await new Promise((r) => setTimeout(r, 300));
   const started = Date.now();
-  const op = operatorCalls(pbx, opPort, CALLER, MAIN);
+  const op = await operatorCalls(pbx, CALLER, MAIN);
   t.is(op.status, 0, `operator:\n${op.errors}\n${op.logs}\n${pbx.stderr().slice(-4000)}`);
   t.regex(op.logs, /ANSWERED/);
   t.true(Date.now() - started >= 2000, 'the Standard group rang only after the reception\'s 2 rings of 1 s');
@@ -94,10 +100,111 @@ test.serial('INB-1: nobody answers the main number: reception, Standard group, t
   t.teardown(() => pbx.stop());
   const uas = [await phoneUas(t, pbx, p410, 'call-uas-ring-only.xml'), await phoneUas(t, pbx, p411, 'call-uas-ring-only.xml')];
   await new Promise((r) => setTimeout(r, 300));
-  const op = operatorCalls(pbx, opPort, CALLER, MAIN);
+  const op = await operatorCalls(pbx, CALLER, MAIN);
   t.is(op.status, 0, `operator:\n${op.errors}\n${op.logs}\n${op.stdout.slice(-3000)}\n${pbx.stderr().slice(-5000)}`);
   t.regex(op.logs, /FINAL 480 399 pbxgate "voicemail is not available yet \(voicemail of 410\)"/);
   for (const u of uas) t.is((await u.done).status, 0);
   await assertIdle(t, pbx);
   t.regex(await pbx.command('journal 411'), new RegExp(`${CALLER} -> ${MAIN} {2}missed {2}0s {2}inbound`));
+});
+
+test.serial('INB-3, FWD-4, FWD-7: a DID rings its phone; unanswered after its rings it is forwarded to a mobile through the trunk, showing the first caller (per phone choice) with Diversion (RFC 5806) naming the DID', async (t) => {
+  const opPort = await freePort();
+  const pbx = await startPbx({
+    phones,
+    patch: office(opPort, (c) => {
+      const p = c.phones[1]!; // 411
+      p.forwards.noAnswer = { enabled: true, destination: '0699887766', rings: 2 };
+      p.forwardedCallerId = 'first-caller';
+    }),
+  });
+  t.teardown(() => pbx.stop());
+  const desk = await phoneUas(t, pbx, p411, 'call-uas-ring-only.xml');
+  const mobile = operatorAnswers(opPort, 'operator-uas.xml');
+  t.teardown(() => mobile.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  const op = await operatorCalls(pbx, CALLER, '+33577110011');
+  t.is(op.status, 0, `operator (caller):\n${op.errors}\n${op.logs}`);
+  t.regex(op.logs, /ANSWERED/);
+  t.is((await desk.done).status, 0, 'the desk phone rang and was CANCELed');
+  const m = await mobile.done;
+  t.is(m.status, 0, `operator (mobile):\n${m.errors}\n${m.logs}`);
+  t.regex(m.logs, /CALL ruri=sip:0699887766@operator\.test from=<sip:0612345678@operator\.test>;tag=\S+ pai=<sip:0577110011@operator\.test> privacy=$/m);
+  t.regex(m.logs, /DIVERSION <sip:0577110011@operator\.test>;reason=no-answer;counter=1/);
+  const log = await logMatching(pbx, /call ended/);
+  t.deepEqual(ringSteps(log), ['ring 411', 'forward to 0699887766']);
+  await assertIdle(t, pbx);
+  t.regex(await pbx.command('journal 411'), new RegExp(`${CALLER} -> 0577110011 {2}answered by 0699887766 {2}\\d+s {2}inbound`));
+});
+
+test.serial('MOB-1: simultaneous ring: the desk phone rings first, the mobile right after with the caller\'s number; the desk phone answers and the mobile gets CANCEL', async (t) => {
+  const opPort = await freePort();
+  const pbx = await startPbx({
+    phones,
+    patch: office(opPort, (c) => (c.phones[1]!.simultaneousRing = { allowed: true, enabled: true, mobile: '0699887766' })),
+  });
+  t.teardown(() => pbx.stop());
+  const desk = await phoneUas(t, pbx, p411, 'call-uas-answer-late.xml');
+  const mobile = operatorAnswers(opPort, 'operator-uas-ring-only.xml');
+  t.teardown(() => mobile.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  const op = await operatorCalls(pbx, CALLER, '0577110011');
+  t.is(op.status, 0, `operator (caller):\n${op.errors}\n${op.logs}\n${(await logMatching(pbx, /call ended/)).slice(-6000)}`);
+  t.regex(op.logs, /ANSWERED/);
+  t.is((await desk.done).status, 0);
+  const m = await mobile.done;
+  t.is(m.status, 0, `the mobile rang and was CANCELed:\n${m.errors}\n${m.logs}`);
+  t.regex(m.logs, /CALL ruri=sip:0699887766@operator\.test from=<sip:0612345678@operator\.test>;tag=\S+ pai=<sip:0577110011@operator\.test>/);
+  t.regex(m.logs, /DIVERSION <sip:0577110011@operator\.test>;reason=follow-me/);
+  t.regex(await logMatching(pbx, /call ended/), /simultaneous ring with the mobile 0699887766 \(MOB-1\)/);
+  await assertIdle(t, pbx);
+  t.regex(await pbx.command('journal 411'), /answered by 411/);
+});
+
+test.serial('MOB-3: a phone without DID takes main-number calls on a mobile: the reception rings, then the reception and that mobile, and no Standard overflow', async (t) => {
+  const opPort = await freePort();
+  const pbx = await startPbx({
+    phones,
+    patch: office(opPort, (c) => (c.phones[2]!.mainNumberOnMobile = { enabled: true, mobile: '0611223344' })), // 601
+  });
+  t.teardown(() => pbx.stop());
+  const reception = await phoneUas(t, pbx, p410, 'call-uas-ring-only.xml');
+  await phoneUas(t, pbx, p411, 'call-uas.xml'); // would answer at once if it rang: it must not
+  const mobile = operatorAnswers(opPort, 'operator-uas.xml');
+  t.teardown(() => mobile.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  const op = await operatorCalls(pbx, CALLER, MAIN);
+  t.is(op.status, 0, `operator (caller):\n${op.errors}\n${op.logs}`);
+  t.is((await reception.done).status, 0, 'the reception rang and was CANCELed');
+  const m = await mobile.done;
+  t.is(m.status, 0, m.errors);
+  t.regex(m.logs, /CALL ruri=sip:0611223344@operator\.test from=<sip:0612345678@operator\.test>/);
+  const log = await logMatching(pbx, /call ended/);
+  t.deepEqual(ringSteps(log), ['reception 410', 'reception and the mobile of 601']);
+  t.regex(await pbx.command('journal'), new RegExp(`${CALLER} -> ${MAIN} {2}answered by 0611223344`));
+});
+
+test.serial('GRP-6: a group with its own DID takes calls from outside; a number that is not ours is refused 404', async (t) => {
+  const opPort = await freePort();
+  const pbx = await startPbx({
+    phones,
+    patch: office(opPort, (c) => {
+      c.company.dids.push('0577110022');
+      c.groups.push({ internalNumber: '622', name: 'SAV', ringMode: 'simultaneous', members: [p411.mac, p601.mac], did: '0577110022', enabled: true, ringSecondsPerMember: 10 });
+    }),
+  });
+  t.teardown(() => pbx.stop());
+  const ringing = await phoneUas(t, pbx, p411, 'call-uas-ring-only.xml');
+  const answering = await phoneUas(t, pbx, p601, 'call-uas.xml');
+  await new Promise((r) => setTimeout(r, 300));
+  const op = await operatorCalls(pbx, CALLER, '0577110022');
+  t.is(op.status, 0, `${op.errors}\n${op.logs}`);
+  t.regex(op.logs, /ANSWERED/);
+  t.is((await ringing.done).status, 0);
+  t.is((await answering.done).status, 0);
+  t.deepEqual(ringSteps(await logMatching(pbx, /call ended/)), ['group 622']);
+  const stranger = await operatorCalls(pbx, CALLER, '0577119999');
+  t.is(stranger.status, 0, stranger.errors);
+  t.regex(stranger.logs, /FINAL 404 399 pbxgate "0577119999 is not a number of this installation"/);
+  await assertIdle(t, pbx);
 });

@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import { startPbx, makePhones, freePort, logMatching, type PbxProcess } from '../support/pbx-process.ts';
-import { runSipp, startSipp, callCsv, authKeyword, waitSip, type BackgroundSipp } from '../support/sipp.ts';
+import { runSipp, startSipp, callCsv, authKeyword, waitSip, OPERATOR_IP, type BackgroundSipp } from '../support/sipp.ts';
 import { createSocket } from 'node:dgram';
 import type { Config } from '../../firmware/config/index.ts';
 import { UdpSipClient, SipPhone, cseqOf, header } from '../support/sip-client.ts';
@@ -33,7 +33,7 @@ function trunkPatch(operatorPort: number, register: boolean, { password = TRUNK_
     c.trunk = {
       ...c.trunk,
       enabled: true,
-      registrar: '127.0.0.1',
+      registrar: OPERATOR_IP,
       port: operatorPort,
       domain: 'operator.test',
       username: TRUNK_USER,
@@ -62,7 +62,7 @@ async function waitTrunk(pbx: PbxProcess, re: RegExp, timeoutMs = 10_000): Promi
 }
 
 function operator(target: string, scenario: string, port: number, calls: number): BackgroundSipp {
-  return startSipp(target, scenario, port, ['-m', String(calls), '-trace_logs', '-timeout', '40', '-timeout_error']);
+  return startSipp(target, scenario, port, ['-i', OPERATOR_IP, '-m', String(calls), '-trace_logs', '-timeout', '40', '-timeout_error']);
 }
 
 function dial(pbx: PbxProcess, phone: (typeof phones)[0], number: string, scenario = 'call-uac.xml', extra: string[] = []) {
@@ -73,7 +73,7 @@ function dial(pbx: PbxProcess, phone: (typeof phones)[0], number: string, scenar
 
 test.serial('issue 5: the trunk registers with digest auth (checked by SIPp as the operator) and refreshes its binding before it expires', async (t) => {
   const opPort = await freePort();
-  const op = startSipp('127.0.0.1:5060', 'operator-registrar.xml', opPort, ['-m', '1', '-trace_logs', '-timeout', '30', '-timeout_error']);
+  const op = startSipp('127.0.0.1:5060', 'operator-registrar.xml', opPort, ['-i', OPERATOR_IP, '-m', '1', '-trace_logs', '-timeout', '30', '-timeout_error']);
   t.teardown(() => op.stop());
   await new Promise((r) => setTimeout(r, 300));
   const pbx = await startPbx({ phones, patch: trunkPatch(opPort, true) });
@@ -85,13 +85,13 @@ test.serial('issue 5: the trunk registers with digest auth (checked by SIPp as t
   t.notRegex(r.logs, /AUTH BAD/);
   const status = await waitTrunk(pbx, /binding expires in 3\d{3}s/);
   t.regex(status, /^trunk registered: registered for 3600 s/m);
-  t.regex(status, /registrar udp:127\.0\.0\.1:\d+ as 0577110000/);
+  t.regex(status, /registrar udp:127\.0\.0\.2:\d+ as 0577110000/);
   t.regex(await pbx.command('status'), /trunk: registered/);
 });
 
 test.serial('issue 5: wrong trunk credentials: the operator refuses, the console says why and when the next attempt is (back-off)', async (t) => {
   const opPort = await freePort();
-  const op = startSipp('127.0.0.1:5060', 'operator-registrar.xml', opPort, ['-m', '1', '-trace_logs', '-timeout', '30']);
+  const op = startSipp('127.0.0.1:5060', 'operator-registrar.xml', opPort, ['-i', OPERATOR_IP, '-m', '1', '-trace_logs', '-timeout', '30']);
   t.teardown(() => op.stop());
   await new Promise((r) => setTimeout(r, 300));
   const pbx = await startPbx({ phones, patch: trunkPatch(opPort, true, { password: 'wrong-password', retrySeconds: 60 }) });
@@ -116,7 +116,7 @@ test.serial('issue 5, CID-1..3, RES-2: outgoing calls reach the operator in nati
     }),
   });
   t.teardown(() => pbx.stop());
-  t.regex(await waitTrunk(pbx, /trunk static/), /no registration: calls go to 127\.0\.0\.1:\d+/);
+  t.regex(await waitTrunk(pbx, /trunk static/), /no registration: calls go to 127\.0\.0\.2:\d+/);
   const op = operator(`127.0.0.1:${pbx.sipPort}`, 'operator-uas.xml', opPort, 5);
   t.teardown(() => op.stop());
   await new Promise((r) => setTimeout(r, 300));
