@@ -24,13 +24,13 @@ export function registerPhoneCommands(registry: CommandRegistry, config: ConfigS
       args: z.strictObject({ mac, did: z.string().regex(/^0[1-9]\d{8}$/, 'a French number 0XXXXXXXXX').optional() }),
       roles: ['technician', 'admin'],
       run: ({ mac: m, did }) => {
-        let added: { internalNumber: string; username: string; password: string } | undefined;
+        let added: { internalNumber: string; username: string; password: string; note?: string } | undefined;
         const r = config.update((c) => {
           if (c.phones.some((p) => p.mac === m)) fail('E_BAD_ARGUMENTS', `phone ${m} already exists`);
           const n = allocateInternalNumber(c, did);
           if (!n.ok) fail('E_BAD_ARGUMENTS', n.reason);
           const password = randomBytes(12).toString('base64url');
-          added = { internalNumber: n.number, username: n.number, password };
+          added = { internalNumber: n.number, username: n.number, password, ...(n.note !== undefined ? { note: n.note } : {}) };
           // The schema's defaults are the factory settings of a new phone (forwards, voicemail, keys...).
           c.phones.push(
             phoneSchema.parse({
@@ -49,7 +49,7 @@ export function registerPhoneCommands(registry: CommandRegistry, config: ConfigS
         if (!r.ok) throw r.error;
         return added!;
       },
-      format: (a) => `phone added: internal number ${a.internalNumber}\nSIP username: ${a.username}\nSIP password: ${a.password}`,
+      format: (a) => `phone added: internal number ${a.internalNumber}${a.note !== undefined ? ` (${a.note})` : ''}\nSIP username: ${a.username}\nSIP password: ${a.password}`,
     }),
     defineCommand({
       name: 'phone remove',

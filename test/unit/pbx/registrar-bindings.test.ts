@@ -145,10 +145,21 @@ test('NUM-3: phones without DID get 601..620 in installation order, and the 21st
   t.like(allocateInternalNumber(c, undefined), { ok: false });
 });
 
-test('NUM-2: a DID whose 4xx number is taken is refused with the reason', (t) => {
+test('NUM-2: two DIDs ending alike: the second phone gets the next free 4xx number, and the note says why', (t) => {
   const c = structuredClone(factoryDefaults('x'.repeat(12)));
-  c.phones = makePhones(1, 1); // 410
+  c.phones = makePhones(2, 2); // 410, 411
   const r = allocateInternalNumber(c, '0100000010');
-  t.false(r.ok);
-  t.regex(r.ok ? '' : r.reason, /410/);
+  t.like(r, { ok: true, number: '412' });
+  t.regex(r.ok ? (r.note ?? '') : '', /410 \(from the DID 0100000010\) is already used: 412/);
+});
+
+test('NUM-2: the search for a free 4xx number wraps round to 400, and a full 4xx block is refused', (t) => {
+  const c = structuredClone(factoryDefaults('x'.repeat(12)));
+  // Only the internal numbers matter to the allocator.
+  const template = makePhones(1, 1)[0]!;
+  const full = Array.from({ length: 100 }, (_, i) => ({ ...template, internalNumber: String(400 + i) }));
+  c.phones = full.filter((p) => p.internalNumber !== '400'); // 401..499 taken
+  t.like(allocateInternalNumber(c, '0100000099'), { ok: true, number: '400' });
+  c.phones = full;
+  t.like(allocateInternalNumber(c, '0100000099'), { ok: false });
 });
