@@ -508,7 +508,7 @@ export class SipService implements Service, TransactionUser {
             ? 'no calls in progress'
             : calls
                 .map((c) => {
-                  const head = `${c.id}  ${c.caller.number} -> ${c.callee.number}  ${c.state}${c.codec ? `  ${c.codec}` : ''}`;
+                  const head = `${c.id}  ${c.caller.number} -> ${c.callee.number}  ${c.state}${c.ringing ? ` (ringing ${c.ringing.join(', ')})` : ''}${c.codec ? `  ${c.codec}` : ''}`;
                   if (!c.media) return head;
                   const leg = (name: string, m: NonNullable<typeof c.media>['a']): string =>
                     `     leg ${name}: rx ${m.packetsReceived} tx ${m.packetsSent} lost ${m.packetsLost} jitter ${m.jitterMs.toFixed(1)} ms${m.dtmfReceived ? ` dtmf ${m.dtmfReceived}` : ''}`;

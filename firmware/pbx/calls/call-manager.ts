@@ -1556,12 +1556,13 @@ export class CallManager {
     });
   }
 
-  /** Without a dial plan (unit tests of the B2BUA alone): phones by internal number or SIP user name. */
+  /** Without a dial plan (unit tests of the B2BUA alone): phones by internal number or SIP user name, groups by number. */
   private phoneByNumber(cfg: Readonly<Config>, dialled: string): Routing {
     const phone = cfg.phones.find((p) => p.internalNumber === dialled || p.sip.username === dialled);
-    return phone
-      ? { kind: 'call', target: { kind: 'phone', phone } }
-      : { kind: 'refuse', status: 404, reason: 'Not Found', warning: `no such number ${dialled}`, tone: 'special-information', number: dialled, external: false };
+    if (phone) return { kind: 'call', target: { kind: 'phone', phone } };
+    const group = cfg.groups.find((g) => g.internalNumber === dialled);
+    if (group) return { kind: 'call', target: { kind: 'group', group } };
+    return { kind: 'refuse', status: 404, reason: 'Not Found', warning: `no such number ${dialled}`, tone: 'special-information', number: dialled, external: false };
   }
 
   /** External lines in use (NUM-8 capacity). */

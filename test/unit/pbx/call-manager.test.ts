@@ -573,3 +573,82 @@ test('RFC 5589 §7: the target refuses the re-INVITE (488): NOTIFY 488 to the tr
   t.is(byes[0]!.req.headers.get('call-id'), bInvite.headers.get('call-id'));
   t.is(s.manager.count(), 1, 'call 2 goes on');
 });
+
+// --- issue 6: running a routing plan ---
+
+test('GRP-1: a sequential group rings one member after the other: at the end of a step the ringing member gets CANCEL and the next one an INVITE; the winner is journaled, every phone that rang keeps the call (LOG-3)', async (t) => {
+  const s = setup();
+  const [p601, p602, p603] = s.config.phones as [Config['phones'][0], Config['phones'][0], Config['phones'][0]];
+  s.registered.add(p603.mac);
+  s.config.groups.push({ internalNumber: '621', name: 'SAV', ringMode: 'sequential', members: [p602.mac, p603.mac], enabled: true, ringSecondsPerMember: 5 });
+  const req = invite('601', '621');
+  const { tx, responses } = s.serverTx(req);
+  s.manager.newInvite(req, tx, tx.destination, '601');
+  await s.settle();
+  const invites = () => s.sent.filter((x) => x.req.method === 'INVITE');
+  t.deepEqual(invites().map((i) => i.req.uri), ['sip:602@192.0.2.10:5070']);
+  s.answerB(0, 180);
+  t.deepEqual(s.manager.activeCalls()[0]?.ringing, ['602']);
+  s.clock.advance(4_999);
+  t.is(invites().length, 1);
+  s.clock.advance(1);
+  t.is(s.sent.filter((x) => x.req.method === 'CANCEL').length, 1, '602 is CANCELed');
+  t.deepEqual(invites().map((i) => i.req.uri), ['sip:602@192.0.2.10:5070', 'sip:603@192.0.2.10:5070']);
+  t.deepEqual(s.manager.activeCalls()[0]?.ringing, ['603']);
+  s.answerB(1, 200, ANSWER_SDP);
+  t.is(responses.at(-1)?.status, 200);
+  t.is(s.manager.activeCalls()[0]?.state, 'answered');
+  // The call ends: the journal says 603 answered, and the call is in 602's journal too.
+  s.manager.shutdown();
+  t.like(s.journal.query()[0], { from: '601', to: '621', answeredBy: '603', outcome: 'answered' });
+  t.is(s.journal.query({ phone: p602.mac }).length, 1);
+  t.is(s.journal.query({ phone: p601.mac }).length, 1);
+});
+
+test('INB-1: a call from the trunk to the main number: the reception rings, then keeps ringing while the Standard group joins (no CANCEL, no second INVITE to it); nobody answers: 480 with the voicemail stand-in Warning', async (t) => {
+  const s = setup();
+  const [, p602, p603] = s.config.phones as [Config['phones'][0], Config['phones'][0], Config['phones'][0]];
+  s.registered.add(p603.mac);
+  s.config.company.mainNumber = '0577110000';
+  s.config.company.dids = ['0577110000'];
+  s.config.reception.phone = p602.mac;
+  s.config.reception.ringsBeforeOverflow = 2;
+  s.config.sip.ringCycleSeconds = 1;
+  s.config.groups[0]!.ringSecondsPerMember = 10;
+  const text = [
+    'INVITE sip:+33577110000@10.0.0.1 SIP/2.0',
+    'Via: SIP/2.0/UDP 192.0.2.99:5060;branch=z9hG4bKop1',
+    'Max-Forwards: 70',
+    'From: <sip:0612345678@operator.test>;tag=op',
+    'To: <sip:+33577110000@operator.test>',
+    'Call-ID: op-call@test',
+    'CSeq: 1 INVITE',
+    'P-Asserted-Identity: <sip:+33612345678@operator.test>',
+    'Contact: <sip:op@192.0.2.99:5060>',
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(SDP)}`,
+    '',
+    SDP,
+  ].join('\r\n');
+  const parsed = parseMessage(Buffer.from(text));
+  if (!parsed.ok || parsed.message.kind !== 'request') return t.fail('fixture');
+  const { tx, responses } = s.serverTx(parsed.message);
+  s.manager.newTrunkInvite(parsed.message, tx, tx.destination);
+  await s.settle();
+  const invites = () => s.sent.filter((x) => x.req.method === 'INVITE');
+  t.deepEqual(invites().map((i) => i.req.uri), ['sip:602@192.0.2.10:5070']);
+  t.regex(invites()[0]!.req.headers.get('from') ?? '', /<sip:0612345678@10\.0\.0\.1>/, 'the phone sees the caller in national format');
+  s.answerB(0, 180);
+  s.clock.advance(2_000);
+  t.deepEqual(invites().map((i) => i.req.uri), ['sip:602@192.0.2.10:5070', 'sip:603@192.0.2.10:5070']);
+  t.is(s.sent.filter((x) => x.req.method === 'CANCEL').length, 0, 'the reception rings on');
+  t.deepEqual(s.manager.activeCalls()[0]?.ringing, ['602', '603']);
+  s.answerB(1, 180);
+  s.clock.advance(10_000);
+  t.is(s.sent.filter((x) => x.req.method === 'CANCEL').length, 2);
+  t.is(responses.at(-1)?.status, 480);
+  t.regex(responses.at(-1)?.headers.get('warning') ?? '', /voicemail is not available yet \(voicemail of 602\)/);
+  t.like(s.journal.query()[0], { from: '0612345678', to: '0577110000', direction: 'inbound', outcome: 'missed' });
+  t.is(s.journal.query({ phone: p603.mac }).length, 1, 'in the journal of every phone that rang');
+  t.is(s.clock.pending(), 0);
+});
