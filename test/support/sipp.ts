@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
 import { REPO, type PbxProcess } from './pbx-process.ts';
 
 export const SCENARIOS = join(REPO, 'test/fixtures/sipp');
@@ -128,4 +129,16 @@ export async function waitSip(
     sip = await sipCounters(pbx);
   }
   return { sip, calls: await pbx.command('calls') };
+}
+
+/** No call and no RTP port left once the calls of a test are over (issue 4, issue 6). */
+export async function assertCallsIdle(t: ExecutionContext, pbx: PbxProcess): Promise<void> {
+  const { sip, calls } = await waitSip(pbx, 5000);
+  t.is(sip.calls, 0, calls);
+  t.is(sip.rtpPortsInUse, 0);
+}
+
+/** The labels of the routing plan's ring steps pbxgate ran, in order, from its log (issue 6). */
+export function ringSteps(log: string): string[] {
+  return [...log.matchAll(/"step":"([^"]+)"[^\n]*"msg":"call plan: ring step"/g)].map((m) => m[1]!);
 }

@@ -10,7 +10,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { startPbx, makePhones, freePort, logMatching, type PbxProcess } from '../support/pbx-process.ts';
-import { runSipp, startSipp, callCsv, authKeyword, registerFrom, waitSip, type BackgroundSipp, type SippResult } from '../support/sipp.ts';
+import { runSipp, startSipp, callCsv, authKeyword, registerFrom, waitSip, assertCallsIdle, ringSteps, type BackgroundSipp, type SippResult } from '../support/sipp.ts';
 import type { Config, Phone } from '../../firmware/config/index.ts';
 
 // 410 and 411 have DIDs; 601 and 602 have none. 601 is the caller throughout.
@@ -89,16 +89,7 @@ async function uasOk(t: ExecutionContext, name: string, uas: BackgroundSipp, pbx
   t.is(r.status, 0, `${name}:\n${r.errors}\n${r.stdout.slice(-1500)}\n${pbx.stderr().slice(-3000)}`);
 }
 
-async function assertIdle(t: ExecutionContext, pbx: PbxProcess): Promise<void> {
-  const { sip, calls } = await waitSip(pbx, 5000);
-  t.is(sip.calls, 0, calls);
-  t.is(sip.rtpPortsInUse, 0);
-}
 
-/** The labels of the ring steps pbxgate ran, in order (from its log). */
-function ringSteps(log: string): string[] {
-  return [...log.matchAll(/"step":"([^"]+)"[^\n]*"msg":"call plan: ring step"/g)].map((m) => m[1]!);
-}
 
 /** The log written since `mark` (a length of pbx.stderr()). */
 const since = (pbx: PbxProcess, mark: number): string => pbx.stderr().slice(mark);
@@ -123,7 +114,7 @@ test.serial('GRP-1: a sequential group rings its members one after the other: 41
   const log = await logMatching(pbx, /call ended/);
   t.deepEqual(ringSteps(log), ['group 621: 410', 'group 621: 411']);
   t.regex(log, /group 621 \\"Group 621\\": 410 then 411, 5 s each \(GRP-1\)/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 621 {2}answered by 411/);
 });
 
@@ -139,7 +130,7 @@ test.serial('GRP-1: a simultaneous group rings every member at once (one step); 
   t.deepEqual(ringSteps(log), ['group 622']);
   t.regex(log, /"step":"group 622"[^\n]*"ringing":2/, 'both phones were called in the one step');
   t.regex(log, /group 622 \\"Group 622\\": 410, 411 at once for 5 s \(GRP-1\)/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 622 {2}answered by 411/);
   // LOG-3: the phone that rang unanswered has the call too.
   t.regex(await pbx.command('journal 410'), /601 -> 622/);
@@ -168,7 +159,7 @@ test.serial('GRP-4: *30*621 leaves the group (stored in groupsLeft): only 410 ri
   await uasOk(t, '411 (back in the group) rang and was CANCELed', left, pbx);
   t.regex(await logSince(pbx, mark, /call ended/), /"plan":"ring 410,411 \(5 s\)"/);
   t.deepEqual(ringSteps(pbx.stderr()), ['group 621', 'group 621']);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
 });
 
 test.serial('NUM-6, INB-4: after *30*999 (standardOverflowOptOut) 602 does not ring when 601 calls 999; 410 and 411 do', async (t) => {
@@ -193,7 +184,7 @@ test.serial('NUM-6, INB-4: after *30*999 (standardOverflowOptOut) 602 does not r
   t.regex(log, /"plan":"ring 410,411 \(5 s\)"/, 'neither the caller 601 nor 602 (opted out) is called');
   t.regex(log, /"step":"group 999"[^\n]*"ringing":2/);
   t.true(await stillWaiting(optedOut), '602 got no INVITE');
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
 });
 
 test.serial('GRP-5: *40*621 forces night service: a call to group 621 goes to its night destination 602; *42*621 back to automatic (day) rings the group', async (t) => {
@@ -220,7 +211,7 @@ test.serial('GRP-5: *40*621 forces night service: a call to group 621 goes to it
   await uasOk(t, '410 (day: the group) answered', member, pbx);
   const log = await logMatching(pbx, /call ended[\s\S]*call ended[\s\S]*call ended[\s\S]*call ended/);
   t.deepEqual(ringSteps(log), ['ring 602', 'group 621']);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   const journal = await pbx.command('journal');
   t.regex(journal, /601 -> 621 {2}answered by 602/);
   t.regex(journal, /601 -> 621 {2}answered by 410/);
@@ -246,7 +237,7 @@ test.serial('FWD-1, FWD-5: 410 forwards unconditionally to 411, who answers; aft
   await uasOk(t, '410 answered', forwarder, pbx);
   t.regex(await logSince(pbx, mark, /call ended/), /411 has forward protection on: 410 is not forwarded to it \(FWD-5\)/);
   t.deepEqual(ringSteps(pbx.stderr()), ['ring 411', 'ring 410']);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   const journal = await pbx.command('journal');
   t.regex(journal, /601 -> 410 {2}answered by 411/);
   t.regex(journal, /601 -> 410 {2}answered by 410/);
@@ -269,7 +260,7 @@ test.serial('FWD-2: unregistered 602 dials *24*411; 601 calling 602 reaches 411;
   const mark = pbx.stderr().length;
   await feature(t, pbx, p602, '**24');
   t.regex(await logSince(pbx, mark, /answered on/), /\*\*24: forward on disconnect to 411 \(answered on\)/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}answered by 411/);
 });
 
@@ -290,7 +281,7 @@ test.serial('FWD-6: 410 -> 411 -> 410 unconditional with successive forwarding: 
   t.deepEqual(ringSteps(log), ['ring 411']);
   t.regex(log, /"plan":"ring 411 \(\d+ s\)/);
   t.regex(log, /forward loop: 411 -> 410 was already on the way; the chain stops at 411 \(FWD-6\)/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
 });
 
 test.serial('FWD-1: no-answer forward after 1 ring: 410 rings ~1 s, gets CANCEL, then 411 rings and answers', async (t) => {
@@ -309,7 +300,7 @@ test.serial('FWD-1: no-answer forward after 1 ring: 410 rings ~1 s, gets CANCEL,
   const log = await logMatching(pbx, /call ended/);
   t.deepEqual(ringSteps(log), ['ring 410', 'ring 411']);
   t.regex(log, /"plan":"ring 410 \(1 s\) -> ring 411 \(\d+ s\) -> voicemail 411"/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 410 {2}answered by 411/);
 });
 
@@ -339,7 +330,7 @@ test.serial('FWD-6: 410 without call waiting, in a call with 411: 601 calling 41
   t.deepEqual(ringSteps(log), [], 'nothing rang for the busy call');
   await uasOk(t, '411 -> 410 talked and hung up', talk, pbx);
   await uasOk(t, '410 answered 411 only', busy, pbx);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   // LOG-1 as pbxgate reads it: the callee could have answered (busy), so "missed", in 410's journal too.
   t.regex(await pbx.command('journal 410'), /601 -> 410 {2}missed {2}0s {2}internal/);
 });

@@ -8,7 +8,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { startPbx, makePhones, freePort, logMatching, type PbxProcess } from '../support/pbx-process.ts';
-import { runSipp, startSipp, callCsv, registerFrom, waitSip, OPERATOR_IP, type BackgroundSipp, type SippResult } from '../support/sipp.ts';
+import { runSipp, startSipp, callCsv, registerFrom, assertCallsIdle, ringSteps, OPERATOR_IP, type BackgroundSipp, type SippResult } from '../support/sipp.ts';
 import type { Config, Phone } from '../../firmware/config/index.ts';
 
 const MAIN = '0577110000';
@@ -53,16 +53,7 @@ function operatorAnswers(opPort: number, scenario: 'operator-uas.xml' | 'operato
   return startSipp('127.0.0.1:5060', scenario, opPort, ['-i', OPERATOR_IP, '-m', '1', '-trace_logs', '-timeout', '40', '-timeout_error']);
 }
 
-async function assertIdle(t: ExecutionContext, pbx: PbxProcess): Promise<void> {
-  const { sip, calls } = await waitSip(pbx, 5000);
-  t.is(sip.calls, 0, calls);
-  t.is(sip.rtpPortsInUse, 0);
-}
 
-/** The labels of the ring steps pbxgate ran, in order (from its log). */
-function ringSteps(log: string): string[] {
-  return [...log.matchAll(/"step":"([^"]+)"[^\n]*"msg":"call plan: ring step"/g)].map((m) => m[1]!);
-}
 
 test.serial('INB-1, NUM-1: the main number rings the reception, then after its rings the Standard group (every phone); the first to answer gets the call and the others get CANCEL', async (t) => {
   const opPort = await freePort();
@@ -87,7 +78,7 @@ test.serial('INB-1, NUM-1: the main number rings the reception, then after its r
   t.deepEqual(ringSteps(log), ['reception 410', 'Standard group 999']);
   t.regex(log, /main number: reception 410 rings 2 times \(INB-1\)/);
   t.regex(log, /then the Standard group: 411, 601, 602/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   const journal = await pbx.command('journal');
   t.regex(journal, new RegExp(`${CALLER} -> ${MAIN} {2}answered by 601 {2}\\d+s {2}inbound`));
   // LOG-3: the call is in the journal of every phone that rang, answered or not.
@@ -104,7 +95,7 @@ test.serial('INB-1: nobody answers the main number: reception, Standard group, t
   t.is(op.status, 0, `operator:\n${op.errors}\n${op.logs}\n${op.stdout.slice(-3000)}\n${pbx.stderr().slice(-5000)}`);
   t.regex(op.logs, /FINAL 480 399 pbxgate "voicemail is not available yet \(voicemail of 410\)"/);
   for (const u of uas) t.is((await u.done).status, 0);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal 411'), new RegExp(`${CALLER} -> ${MAIN} {2}missed {2}0s {2}inbound`));
 });
 
@@ -133,7 +124,7 @@ test.serial('INB-3, FWD-4, FWD-7: a DID rings its phone; unanswered after its ri
   t.regex(m.logs, /DIVERSION <sip:0577110011@operator\.test>;reason=no-answer;counter=1/);
   const log = await logMatching(pbx, /call ended/);
   t.deepEqual(ringSteps(log), ['ring 411', 'forward to 0699887766']);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal 411'), new RegExp(`${CALLER} -> 0577110011 {2}answered by 0699887766 {2}\\d+s {2}inbound`));
 });
 
@@ -157,7 +148,7 @@ test.serial('MOB-1: simultaneous ring: the desk phone rings first, the mobile ri
   t.regex(m.logs, /CALL ruri=sip:0699887766@operator\.test from=<sip:0612345678@operator\.test>;tag=\S+ pai=<sip:0577110011@operator\.test>/);
   t.regex(m.logs, /DIVERSION <sip:0577110011@operator\.test>;reason=follow-me/);
   t.regex(await logMatching(pbx, /call ended/), /simultaneous ring with the mobile 0699887766 \(MOB-1\)/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal 411'), /answered by 411/);
 });
 
@@ -206,5 +197,5 @@ test.serial('GRP-6: a group with its own DID takes calls from outside; a number 
   const stranger = await operatorCalls(pbx, CALLER, '0577119999');
   t.is(stranger.status, 0, stranger.errors);
   t.regex(stranger.logs, /FINAL 404 399 pbxgate "0577119999 is not a number of this installation"/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
 });
