@@ -222,11 +222,6 @@ class Call {
     return this.target.kind === 'phone' ? this.target.phone : undefined;
   }
 
-  /** The operator trunk carries a leg of this call (NUM-8 counts it). */
-  get external(): boolean {
-    return this.target.kind === 'external' || this.target.kind === 'number' || this.bLegs.some((l) => l.target.kind === 'external' && isLive(l));
-  }
-
   /** Trunk lines this call holds: its A leg from the operator, and each live B leg to it. */
   trunkLines(): number {
     let n = this.a.phone ? 0 : 1;
