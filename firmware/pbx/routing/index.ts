@@ -194,12 +194,16 @@ class Planner {
     }
     const noAnswerRings = f.noAnswer.rings;
     const hasNoAnswer = f.disconnectOrNoAnswer.enabled || f.noAnswer.enabled;
+    // Planned now, used only if the phone answers busy itself: its explanations say so.
+    const mark = this.explain.length;
+    const onBusy = busySteps();
+    this.explain.push(...this.explain.splice(mark).map((line) => `if ${p.internalNumber} answers busy: ${line}`));
     const ring: PlanStep = {
       kind: 'ring',
       label: `ring ${p.internalNumber}${targets.length > 1 ? ' and its mobile' : ''}`,
       targets,
       seconds: hasNoAnswer ? this.rings(noAnswerRings) : this.seconds(this.config.sip.ringTimeoutSeconds),
-      onBusy: busySteps(),
+      onBusy,
     };
     return [ring, ...(hasNoAnswer ? this.noAnswer(p, here, follows) : [])];
   }
