@@ -563,7 +563,13 @@ class Call {
       this.bLegs = this.bLegs.filter((l) => l !== retry);
       if (this.ended || this.a.final) return; // the caller gave up meanwhile: nothing was sent, nothing to cancel
       this.sendBLeg(retry);
-      if (!this.bLegs.includes(retry)) this.reject(503, 'Service Unavailable', 'error');
+      if (this.bLegs.includes(retry)) return;
+      // Not sent (no transaction): this fork failed; the other forks of the step ring on.
+      retry.state = 'failed';
+      retry.finalStatus = 503;
+      this.bLegs.push(retry);
+      this.stepFailures.push(503);
+      this.checkStepOver();
     });
     return true;
   }
