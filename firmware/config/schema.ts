@@ -252,7 +252,7 @@ export const configSchema = z
       })
       .prefault({}),
     phones: z.array(phoneSchema).max(60).default([]),
-    groups: z.array(groupSchema).max(11).default([]),
+    groups: z.array(groupSchema).max(11, 'at most 10 groups besides the Standard group 999 (GRP-3)').default([]),
     restrictionProfiles: z.array(restrictionProfileSchema).length(10),
     directory: z.array(directoryEntrySchema).max(170).default([]),
     announcements: z

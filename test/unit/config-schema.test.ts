@@ -148,6 +148,15 @@ test('groups other than Standard use 621-699 (our numbering choice)', (t) => {
   t.deepEqual(NUMBERING.group, { min: 621, max: 699 });
 });
 
+test('GRP-3: up to 10 groups besides the Standard group; an 11th is refused with the reason', (t) => {
+  const others = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ internalNumber: String(621 + i), name: `G${i}`, ringMode: 'simultaneous' as const, members: [], enabled: true, ringSecondsPerMember: 15 }));
+  t.deepEqual(issuesOf((c) => void (c.groups = [c.groups.find((g) => g.internalNumber === '999')!, ...others(10)])), []);
+  t.deepEqual(issuesOf((c) => void (c.groups = [c.groups.find((g) => g.internalNumber === '999')!, ...others(11)])), [
+    'groups: at most 10 groups besides the Standard group 999 (GRP-3)',
+  ]);
+});
+
 test('GRP-2: a config without the Standard group 999 is rejected', (t) => {
   t.deepEqual(
     issuesOf((c) => {
