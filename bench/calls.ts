@@ -17,11 +17,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { REPO, freePort, makePhones } from '../test/support/pbx-process.ts';
 import type { Phone } from '../firmware/config/index.ts';
-import { startKamailio, type KamailioAuth } from './support/kamailio.ts';
+import { startKamailio } from './support/kamailio.ts';
+import { parseBenchArgs } from './support/args.ts';
 import { processTree } from './support/procstat.ts';
 import { fmt, ramp, type RampOutcome, type RampTarget } from './support/ramp.ts';
 import { runSipp, startSippServer, type SippServer } from './support/sipp.ts';
@@ -35,34 +35,17 @@ const PBX_MAX_TRANSACTIONS = 200_000;
 /** A UAS runs at most this long (s): the whole ramp of one target. */
 const UAS_MAX_SECONDS = 240;
 
-const { values: argv } = parseArgs({
-  options: {
-    'kamailio-auth': { type: 'string', default: 'pv' },
-    instances: { type: 'string', default: '2' },
-    only: { type: 'string' },
-    pbx: { type: 'string' },
-    rtp: { type: 'string', default: 'wide' },
-    children: { type: 'string', default: '4' },
-    'probe-seconds': { type: 'string', default: '5' },
-    'sustain-seconds': { type: 'string', default: '20' },
-    'start-rate': { type: 'string', default: '100' },
-  },
-  strict: true,
-});
-
-const kamailioAuth = argv['kamailio-auth'] as KamailioAuth;
-if (kamailioAuth !== 'pv' && kamailioAuth !== 'db') throw new Error('--kamailio-auth is pv or db');
-const instances = Number(argv.instances);
-if (instances !== 1 && instances !== 2) throw new Error('--instances is 1 or 2');
-if (argv.rtp !== 'wide' && argv.rtp !== 'sim') throw new Error('--rtp is wide or sim');
+const args = parseBenchArgs({ startRate: 100 }, { rtp: { default: 'wide' } });
+const { kamailioAuth, instances, children } = args;
+const rtp = args.extra.rtp;
+if (rtp !== 'wide' && rtp !== 'sim') throw new Error('--rtp is wide or sim');
 const rampOptions = {
-  startRate: Number(argv['start-rate']),
+  startRate: args.startRate,
   maxRate: 20_000,
   maxProbes: 14,
-  probeSeconds: Number(argv['probe-seconds']),
-  sustainSeconds: Number(argv['sustain-seconds']),
+  probeSeconds: args.probeSeconds,
+  sustainSeconds: args.sustainSeconds,
 };
-const children = Number(argv.children);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -131,7 +114,7 @@ function uasCounts(servers: SippServer[]): { successful: number; failed: number 
 }
 
 async function pbxTarget(phones: Phone[], list: Side[], dir: string): Promise<Running> {
-  const b = await startBenchPbx(phones, { forced: argv.pbx, ...(argv.rtp === 'wide' ? { rtp: { portMin: 20000, portMax: 29998 } } : {}) });
+  const b = await startBenchPbx(phones, { forced: args.pbx, ...(rtp === 'wide' ? { rtp: { portMin: 20000, portMax: 29998 } } : {}) });
   const target = `127.0.0.1:${b.pbx.sipPort}`;
   let servers: SippServer[];
   try {
@@ -218,7 +201,7 @@ async function main(): Promise<void> {
       `pass = 0 failed calls and >= 95 % of the target rate`,
   );
 
-  const order = argv.only ? [argv.only] : ['kamailio', 'pbxgate'];
+  const order = args.only ? [args.only] : ['kamailio', 'pbxgate'];
   const outcomes: Array<RampOutcome & { uas: { successful: number; failed: number } }> = [];
   let broke = false;
   for (const name of order) {

@@ -19,10 +19,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { REPO, freePort, makePhones, sippUsersCsv, startPbx, type PbxProcess } from '../test/support/pbx-process.ts';
-import { startKamailio, type KamailioAuth, type KamailioProcess } from './support/kamailio.ts';
+import { startKamailio, type KamailioProcess } from './support/kamailio.ts';
+import { parseBenchArgs } from './support/args.ts';
 import { processTree } from './support/procstat.ts';
 import { runSipp } from './support/sipp.ts';
 import { fmt, ramp, type RampOutcome, type RampTarget } from './support/ramp.ts';
@@ -35,28 +35,8 @@ const MAX_PROBES = 14;
 /** SipService's default cap on live transactions (firmware/pbx/sip-service.ts). */
 const PBX_MAX_TRANSACTIONS = 200_000;
 
-const { values: argv } = parseArgs({
-  options: {
-    'kamailio-auth': { type: 'string', default: 'pv' },
-    instances: { type: 'string', default: '2' },
-    only: { type: 'string' },
-    pbx: { type: 'string' },
-    children: { type: 'string', default: '4' },
-    'probe-seconds': { type: 'string', default: '5' },
-    'sustain-seconds': { type: 'string', default: '20' },
-    'start-rate': { type: 'string', default: '2000' },
-  },
-  strict: true,
-});
-
-const kamailioAuth = argv['kamailio-auth'] as KamailioAuth;
-if (kamailioAuth !== 'pv' && kamailioAuth !== 'db') throw new Error('--kamailio-auth is pv or db');
-const instances = Number(argv.instances);
-if (instances !== 1 && instances !== 2) throw new Error('--instances is 1 or 2');
-const probeSeconds = Number(argv['probe-seconds']);
-const sustainSeconds = Number(argv['sustain-seconds']);
-const startRate = Number(argv['start-rate']);
-const children = Number(argv.children);
+const args = parseBenchArgs({ startRate: 2000 });
+const { kamailioAuth, instances, probeSeconds, sustainSeconds, startRate, children } = args;
 
 /** A ramp target that also knows its SIP port and how to stop (bench/support/ramp.ts runs the ramp). */
 interface Target extends RampTarget {
@@ -74,7 +54,7 @@ function sippLoad(port: () => number, csvFiles: string[]): RampTarget['load'] {
 }
 
 async function pbxTarget(phones: ReturnType<typeof makePhones>, csvFiles: string[]): Promise<Target> {
-  const mode = choosePbxMode(argv.pbx);
+  const mode = choosePbxMode(args.pbx);
   const pbx: PbxProcess = await startPbx({
     phones,
     ...(mode.executable ? { executable: mode.executable } : {}),
@@ -164,7 +144,7 @@ async function main(): Promise<void> {
       `a call = one authenticated registration (REGISTER/401/REGISTER/200); pass = 0 failed calls and >= 95 % of the target rate`,
   );
 
-  const order = argv.only ? [argv.only] : ['kamailio', 'pbxgate'];
+  const order = args.only ? [args.only] : ['kamailio', 'pbxgate'];
   const outcomes: RampOutcome[] = [];
   let broke = false;
   for (const name of order) {
