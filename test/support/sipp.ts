@@ -131,11 +131,13 @@ export async function waitSip(
   return { sip, calls: await pbx.command('calls') };
 }
 
-/** No call and no RTP port left once the calls of a test are over (issue 4, issue 6). */
+/** No call, no dialog (early ones included) and no RTP port left once the calls of a test are over (issue 4, issue 6). */
 export async function assertCallsIdle(t: ExecutionContext, pbx: PbxProcess): Promise<void> {
   const { sip, calls } = await waitSip(pbx, 5000);
-  t.is(sip.calls, 0, calls);
-  t.is(sip.rtpPortsInUse, 0);
+  t.is(calls, 'no calls in progress');
+  t.is(sip.calls, 0);
+  t.is(sip.dialogs, 0, 'every dialog of the calls is gone');
+  t.is(sip.rtpPortsInUse, 0, 'every RTP port pair is released');
 }
 
 /** The labels of the routing plan's ring steps pbxgate ran, in order, from its log (issue 6). */

@@ -7,18 +7,11 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { startPbx, makePhones, freePort, type PbxProcess } from '../support/pbx-process.ts';
-import { startSipp, callCsv, authKeyword, registerFrom, waitSip } from '../support/sipp.ts';
+import { startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle } from '../support/sipp.ts';
 
 const phones = makePhones(2, 0); // 601, 602
 const [p601, p602] = phones as [(typeof phones)[0], (typeof phones)[0]];
 
-async function assertIdle(t: ExecutionContext, pbx: PbxProcess): Promise<void> {
-  const { sip, calls } = await waitSip(pbx, 5000);
-  t.is(calls, 'no calls in progress');
-  t.is(sip.calls, 0);
-  t.is(sip.dialogs, 0, 'every dialog (early ones included) is gone');
-  t.is(sip.rtpPortsInUse, 0, 'both RTP port pairs are released');
-}
 
 test('issue 4, RFC 3261 §9.2: the caller CANCELs while the callee rings: 200 to the CANCEL, 487 to the INVITE, the callee CANCELed too, journal: missed', async (t) => {
   const pbx = await startPbx({ phones });
@@ -34,7 +27,7 @@ test('issue 4, RFC 3261 §9.2: the caller CANCELs while the callee rings: 200 to
   const [caller, callee] = await Promise.all([uac.done, uas.done]);
   t.is(caller.status, 0, `caller (CANCEL, expects 200 then 487):\n${caller.errors}\n${pbx.stderr().slice(-3000)}`);
   t.is(callee.status, 0, `callee (expects CANCEL, answers 200 + 487, expects ACK):\n${callee.errors}`);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}missed {2}0s/);
 });
 
@@ -60,6 +53,6 @@ test('issue 4, RFC 3261 §13.2.2.4: forking to every contact of the callee: the 
   t.is(caller.status, 0, `caller:\n${caller.errors}\n${pbx.stderr().slice(-3000)}`);
   t.is(winner.status, 0, `answering fork:\n${winner.errors}`);
   t.is(loser.status, 0, `ringing fork (expects CANCEL, answers 200 + 487, expects ACK):\n${loser.errors}`);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}answered by 602 {2}\d+s/);
 });

@@ -7,7 +7,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { startPbx, makePhones, freePort, type PbxProcess } from '../support/pbx-process.ts';
-import { startSipp, callCsv, authKeyword, registerFrom, waitSip, type SippResult } from '../support/sipp.ts';
+import { startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle, type SippResult } from '../support/sipp.ts';
 
 const phones = makePhones(2, 0); // 601, 602
 const [p601, p602] = phones as [(typeof phones)[0], (typeof phones)[0]];
@@ -30,11 +30,7 @@ async function call(t: ExecutionContext, callerScenario: string, calleeScenario:
 }
 
 async function assertIdleAndAnswered(t: ExecutionContext, pbx: PbxProcess): Promise<void> {
-  const { sip, calls } = await waitSip(pbx, 5000);
-  t.is(calls, 'no calls in progress');
-  t.is(sip.calls, 0);
-  t.is(sip.dialogs, 0, 'both legs\' dialogs are gone');
-  t.is(sip.rtpPortsInUse, 0, 'both RTP port pairs are released');
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}answered by 602 {2}\d+s/);
 }
 

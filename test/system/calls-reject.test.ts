@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import { startPbx, makePhones, freePort, type PbxProcess } from '../support/pbx-process.ts';
-import { startSipp, callCsv, authKeyword, registerFrom, waitSip, type SippResult } from '../support/sipp.ts';
+import { startSipp, callCsv, authKeyword, registerFrom, waitSip, assertCallsIdle, type SippResult } from '../support/sipp.ts';
 import type { Config } from '../../firmware/config/index.ts';
 
 const phones = makePhones(3, 0); // 601, 602, 603
@@ -28,20 +28,12 @@ async function callExpecting(t: import('ava').ExecutionContext, target: string, 
   return run.done;
 }
 
-async function assertIdle(t: import('ava').ExecutionContext, pbx: PbxProcess): Promise<void> {
-  const { sip, calls } = await waitSip(pbx, 5000);
-  t.is(calls, 'no calls in progress');
-  t.is(sip.calls, 0);
-  t.is(sip.dialogs, 0, 'every dialog of the call is gone');
-  t.is(sip.rtpPortsInUse, 0, 'every RTP port pair is released');
-}
-
 test('issue 4, NUM-3, issue 5 §3: an unknown internal number gets the information tone then 404 Not Found; nothing rings, everything is released, the attempt is journaled as failed', async (t) => {
   const { pbx, target } = await pbxFor(t);
   const r = await callExpecting(t, target, p601, '699', 404);
   t.is(r.status, 0, `${r.errors}\n${r.logs}`);
   t.regex(r.logs, /final status 404/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /^\S+ \S+ {2}601 -> 699 {2}failed {2}0s {2}internal$/);
 });
 
@@ -50,7 +42,7 @@ test('issue 4: a callee that is not registered gets 480 Temporarily Unavailable 
   const r = await callExpecting(t, target, p601, '602', 480);
   t.is(r.status, 0, `${r.errors}\n${r.logs}`);
   t.regex(r.logs, /final status 480/);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}missed {2}0s/);
 });
 
@@ -66,7 +58,7 @@ test('issue 4: the callee answers 486 Busy Here: relayed to the caller, ACKed on
   t.is(r.status, 0, `${r.errors}\n${r.logs}\n${pbx.stderr().slice(-3000)}`);
   const u = await uas.done;
   t.is(u.status, 0, `callee (expects our ACK of its 486, §17.1.1.3):\n${u.errors}`);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}missed {2}0s/);
 });
 
@@ -90,7 +82,7 @@ test('issue 4, FWD-6: a callee in a call with call waiting off is busy: a second
   t.regex((await waitSip(pbx, 100, () => true)).calls, /601 -> 602 {2}answered/, 'the first call goes on');
   t.is((await first.done).status, 0);
   t.is((await uas.done).status, 0);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   const journal = await pbx.command('journal');
   t.regex(journal, /603 -> 602 {2}missed {2}0s/);
   t.regex(journal, /601 -> 602 {2}answered by 602 {2}[3-5]s/);
@@ -112,7 +104,7 @@ test('issue 4: nobody picks up: after sip.ringTimeoutSeconds the callee gets CAN
   t.true(took >= 4500 && took < 9000, `480 after ${took} ms`);
   const u = await uas.done;
   t.is(u.status, 0, `callee (expects CANCEL, answers 200 + 487, expects ACK):\n${u.errors}`);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}missed {2}0s/);
 });
 
@@ -127,7 +119,7 @@ test('issue 4, RFC 3261 §17.1.1.2 Timer B: a registered callee that never answe
   const took = Date.now() - started;
   t.is(r.status, 0, `${r.errors}\n${r.logs}`);
   t.true(took >= 6000 && took < 10_000, `final response after ${took} ms`);
-  await assertIdle(t, pbx);
+  await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}missed {2}0s/);
   // The B-leg INVITE client transaction is gone with Timer B; the A-leg server one after Timer H/I.
   const drained = await waitSip(pbx, 10_000, (s) => s.transactions !== null && s.transactions.client === 0 && s.transactions.server === 0);
