@@ -48,19 +48,7 @@ const MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
 
 export function kamailioConfig(o: KamailioOptions, dbDir: string): string {
   if (o.role === 'proxy') return proxyConfig(o, dbDir);
-  const auth =
-    o.auth === 'pv'
-      ? `loadmodule "auth.so"
-modparam("auth", "algorithm", "MD5")`
-      : `loadmodule "db_text.so"
-loadmodule "auth.so"
-loadmodule "auth_db.so"
-modparam("auth", "algorithm", "MD5")
-modparam("auth_db", "db_url", "text://${dbDir}")
-modparam("auth_db", "calculate_ha1", yes)
-modparam("auth_db", "password_column", "password")
-modparam("auth_db", "use_domain", 0)
-modparam("auth_db", "load_credentials", "")`;
+  const auth = authModules(o, dbDir);
   const check =
     o.auth === 'pv'
       ? `  $var(pass) = "pw-" + $au + "-secret";
