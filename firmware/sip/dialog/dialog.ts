@@ -481,6 +481,20 @@ function isDialogCreating(status: number): boolean {
   return status > 100 && status < 300;
 }
 
+/** What both sides of §12.1 read from the dialog-creating request and response, or why there is no dialog. */
+function creatingHeaders(
+  request: SipRequest,
+  response: SipResponse,
+): { ok: true; callId: string; cseq: NonNullable<ReturnType<typeof getCSeq>>; from: string; to: string } | { ok: false; reason: string } {
+  if (!isDialogCreating(response.status)) return { ok: false, reason: 'Response Does Not Create A Dialog' };
+  const callId = getCallId(request.headers);
+  const cseq = getCSeq(request.headers);
+  const from = request.headers.get('from');
+  const to = response.headers.get('to');
+  if (callId === undefined || cseq === undefined || from === undefined || to === undefined) return { ok: false, reason: 'Missing Header' };
+  return { ok: true, callId, cseq, from, to };
+}
+
 /**
  * The UAS side (§12.1.1): `request` is the dialog-creating request received,
  * `response` the 101-199 (with a To tag) or 2xx we send to it, which must
@@ -488,14 +502,9 @@ function isDialogCreating(status: number): boolean {
  * (recordRouteHeaders()).
  */
 export function createUasDialog(request: SipRequest, response: SipResponse, opts: DialogOptions = {}): DialogCreation<Dialog> {
-  if (!isDialogCreating(response.status)) return { ok: false, reason: 'Response Does Not Create A Dialog' };
-  const callId = getCallId(request.headers);
-  const cseq = getCSeq(request.headers);
-  const from = request.headers.get('from');
-  const to = response.headers.get('to');
-  if (callId === undefined || cseq === undefined || from === undefined || to === undefined) {
-    return { ok: false, reason: 'Missing Header' };
-  }
+  const h = creatingHeaders(request, response);
+  if (!h.ok) return h;
+  const { callId, cseq, from, to } = h;
   // "The local tag component of the dialog ID MUST be set to the tag in the
   // To field in the response to the request (which always includes a tag),
   // and the remote tag component of the dialog ID MUST be set to the tag from
@@ -548,14 +557,9 @@ export function createUasDialog(request: SipRequest, response: SipResponse, opts
  * as remote target, so that its 2xx can still be ACKed and the dialog hung up.
  */
 export function createUacDialog(request: SipRequest, response: SipResponse, opts: DialogOptions = {}): DialogCreation<Dialog> {
-  if (!isDialogCreating(response.status)) return { ok: false, reason: 'Response Does Not Create A Dialog' };
-  const callId = getCallId(request.headers);
-  const cseq = getCSeq(request.headers);
-  const from = request.headers.get('from');
-  const to = response.headers.get('to');
-  if (callId === undefined || cseq === undefined || from === undefined || to === undefined) {
-    return { ok: false, reason: 'Missing Header' };
-  }
+  const h = creatingHeaders(request, response);
+  if (!h.ok) return h;
+  const { callId, cseq, from, to } = h;
   // "The local tag component of the dialog ID MUST be set to the tag in the
   // From field in the request, and the remote tag component of the dialog ID
   // MUST be set to the tag in the To field of the response. A UAC MUST be
