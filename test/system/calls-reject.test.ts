@@ -74,8 +74,13 @@ test('issue 4, FWD-6: a callee in a call with call waiting off is busy: a second
   // 601 talks to 602 for 4 s.
   const first = startSipp(target, 'call-uac-talk.xml', await freePort(), ['-inf', callCsv([p601.sip.username, authKeyword(p601), '602']), '-m', '1', '-d', '4000', '-timeout', '20', '-timeout_error']);
   t.teardown(() => first.stop());
-  const talking = await waitSip(pbx, 5000, (s) => s.calls === 1);
-  t.regex(talking.calls, /601 -> 602 {2}answered/);
+  // The call exists from the INVITE on: wait until it is answered (the console's calls view says so).
+  let talking = (await waitSip(pbx, 5000, (s) => s.calls === 1)).calls;
+  for (const deadline = Date.now() + 5000; !/601 -> 602 {2}answered/.test(talking) && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 100));
+    talking = await pbx.command('calls');
+  }
+  t.regex(talking, /601 -> 602 {2}answered/);
   const r = await callExpecting(t, target, p603, '602', 486);
   t.is(r.status, 0, `${r.errors}\n${r.logs}`);
   t.regex(r.logs, /final status 486/);
