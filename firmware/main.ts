@@ -116,6 +116,11 @@ async function main(): Promise<void> {
           const r = rt.config.update((draft) => applyConfigChanges(draft, changes));
           if (!r.ok) logs.get('dialplan').error({ changes, err: r.error.message }, 'feature code: the change could not be stored');
         },
+        // The callback queue (FWD-6) is the B2BUA's; sip is assigned below, before any call can be routed.
+        callbacks: {
+          context: (mac) => sip?.calls?.callbackContext(mac) ?? {},
+          apply: (change) => sip?.calls?.applyCallback(change),
+        },
       });
       sip = new SipService({
         board: rt.board.definition,

@@ -4,9 +4,11 @@
  * cadences (ETSI TR 101 041-2 / ITU-T E.180 Suppl. 2 for France): busy and
  * congestion are 440 Hz, 0.5 s on / 0.5 s off; the special information tone
  * (ITU-T E.180 §2.6: 950, 1400, 1800 Hz, 330 ms each) says "this number
- * cannot be reached as dialled".
+ * cannot be reached as dialled". Ringback ("retour d'appel") is 440 Hz,
+ * 1.5 s on / 3.5 s off: what a caller the PBX itself is connecting hears
+ * (automatic callback, FWD-6).
  */
-export type ToneName = 'busy' | 'special-information' | 'confirmation';
+export type ToneName = 'busy' | 'special-information' | 'confirmation' | 'ringback';
 
 const RATE = 8000;
 const LEVEL = 0.3 * 32767; // about -10 dBm0: clearly audible, never clipping after G.711
@@ -31,6 +33,10 @@ export function toneSamples(name: ToneName, seconds = 3): Int16Array {
         segment(out, 1400, 330);
         segment(out, 1800, 330);
         segment(out, 0, 1000);
+        break;
+      case 'ringback':
+        segment(out, 440, 1500);
+        segment(out, 0, 3500);
         break;
       case 'confirmation':
         // Three short beeps, then silence: "done".

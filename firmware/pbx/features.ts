@@ -3,6 +3,7 @@ import type { ToneName } from '../media/tones.ts';
 import { resolveDialled, type DialTarget, type FeatureAction } from './dialplan/index.ts';
 import { classify, normaliseExternal, type NumberingPlan } from './frenchplan/index.ts';
 import { decideOutgoing, profileFor } from './restrictions/index.ts';
+import type { CallbackChange, CallbackContext } from './callback.ts';
 
 /**
  * Feature codes typed on a phone (CID-1, FWD-2, FWD-3, FWD-5, GRP-4, INB-2,
@@ -20,6 +21,7 @@ import { decideOutgoing, profileFor } from './restrictions/index.ts';
  * | `*31*n` / `*30*n` / `*31` / `*30` | join / leave group n, join / leave all (999: the Standard overflow) | GRP-4, INB-4 |
  * | `*22*dest` / `*22` / `#22`, `*22*0` / `**22` | reception only: forward every main-number call to dest / to voicemail / off / query | INB-2 |
  * | `*40*n` / `*41*n` / `*42*n` / `**40` | day/night schedule of group n (0: main number) forced night / day / back to automatic / query | GRP-5 |
+ * | `*37` / `*37*nnn`, `#37` / `**37` | call me back when the phone that was busy (or phone nnn) is free / cancel / query | FWD-6 |
  *
  * Choices beyond the guide (docs to follow):
  * - Group membership is the admin's: `*30*n` / `*31*n` for a group the
@@ -51,6 +53,8 @@ export interface FeatureOutcome {
   /** Refused: the status and reason phrase the B2BUA answers after the tone; absent when carried out. */
   refusal?: { status: 403 | 404; reason: string };
   changes: ConfigChange[];
+  /** A change to the automatic-callback queue (runtime state, not configuration). */
+  callback?: CallbackChange;
   /** One English line for the log: what was asked and what it did or why not. */
   explain: string;
 }
@@ -286,13 +290,47 @@ function dayNight(config: Readonly<Config>, f: FeatureRequest, asked: string): F
 }
 
 /**
+ * FWD-6 automatic callback (pbx/callback): `*37` asks to be called back by
+ * the phone that was busy for the caller lately, `*37*nnn` by phone nnn;
+ * `#37` cancels, `**37` answers whether a request waits. Only for phones
+ * whose record has the option on (`automaticCallback`), and only towards
+ * another phone of ours.
+ */
+function callback(config: Readonly<Config>, caller: Readonly<Phone>, f: FeatureRequest, asked: string, ctx: CallbackContext): FeatureOutcome {
+  const numberOf = (mac: string | undefined): string => config.phones.find((p) => p.mac === mac)?.internalNumber ?? '?';
+  if (f.action === 'query') return answer(asked, ctx.pending !== undefined, ctx.pending !== undefined ? `callback from ${numberOf(ctx.pending)} pending` : 'no callback pending');
+  if (f.action === 'deactivate') {
+    if (f.argument !== undefined) return refused(asked, 404, `feature code ${asked} is not available (#37 cancels the callback)`);
+    return { ...done(asked, [], ctx.pending !== undefined ? `callback from ${numberOf(ctx.pending)} cancelled` : 'no callback was pending'), callback: { kind: 'cancel', requester: caller.mac } };
+  }
+  if (f.action !== 'activate') return refused(asked, 404, `feature code ${asked} is not available`);
+  if (!caller.automaticCallback) return refused(asked, 403, 'automatic callback is not enabled for this phone (FWD-6)');
+  let target: Readonly<Phone> | undefined;
+  if (f.argument !== undefined) {
+    target = config.phones.find((p) => p.internalNumber === f.argument);
+    if (!target) return refused(asked, 404, `${f.argument} is not a phone of this installation`);
+  } else {
+    target = config.phones.find((p) => p.mac === ctx.lastBusy);
+    if (!target) return refused(asked, 404, 'no busy phone to be called back by (dial *37*number)');
+  }
+  if (target.mac === caller.mac) return refused(asked, 404, 'a phone cannot ask itself for a callback');
+  return { ...done(asked, [], `callback from ${target.internalNumber} when it is free`), callback: { kind: 'request', requester: caller.mac, target: target.mac } };
+}
+
+/**
  * Carry out a phone's feature code against the configuration (pure: the
  * caller stores `changes`, plays `tone`, and answers `refusal` if any).
  * `f` is what the dial plan produced (`resolveDialled` -> `kind: 'feature'`).
  * The day/night codes `*40*n`, `*41*n`, `*42*n` (GRP-5) may be used by any
  * phone; `*22` (INB-2) only by the reception phone.
  */
-export function applyFeature(config: Readonly<Config>, plan: NumberingPlan, caller: Readonly<Phone>, f: { code: string; action: FeatureAction; argument?: string }): FeatureOutcome {
+export function applyFeature(
+  config: Readonly<Config>,
+  plan: NumberingPlan,
+  caller: Readonly<Phone>,
+  f: { code: string; action: FeatureAction; argument?: string },
+  callbackContext: CallbackContext = {},
+): FeatureOutcome {
   const asked = typed(f);
   if (f.action === 'query' && f.argument !== undefined) return refused(asked, 404, `feature code ${asked} is not available`);
   switch (f.code) {
@@ -313,6 +351,8 @@ export function applyFeature(config: Readonly<Config>, plan: NumberingPlan, call
     case '41':
     case '42':
       return dayNight(config, f, asked);
+    case '37':
+      return callback(config, caller, f, asked, callbackContext);
     default:
       return refused(asked, 404, `feature code *${f.code} is not available`);
   }

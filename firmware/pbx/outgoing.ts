@@ -6,6 +6,7 @@ import { classify, type NumberingPlan } from './frenchplan/index.ts';
 import { admitByRate, decideOutgoing, profileFor } from './restrictions/index.ts';
 import { presentedIdentity } from './identity.ts';
 import { applyFeature, type ConfigChange } from './features.ts';
+import type { CallbackChange, CallbackContext } from './callback.ts';
 
 /** What the decision needs besides the configuration: the live counts and the caller's recent external calls. */
 export interface RoutingState {
@@ -13,6 +14,8 @@ export interface RoutingState {
   /** Start times (monotonic ms) of the caller's recent external calls (toll-fraud cap). */
   recentExternalCalls: readonly number[];
   now: number;
+  /** The caller's automatic-callback situation (FWD-6 `*37`). */
+  callback?: CallbackContext;
 }
 
 
@@ -22,6 +25,8 @@ export interface RoutingDecision {
   recentExternalCalls: readonly number[];
   /** Apply to the caller's phone record (feature codes). */
   changes?: ConfigChange[];
+  /** Apply to the automatic-callback queue (FWD-6). */
+  callback?: CallbackChange;
   /** One line for the log: what was dialled, what it became, and the rule that decided. */
   explain: string;
 }
@@ -69,14 +74,20 @@ export function decideRouting(config: Readonly<Config>, plan: NumberingPlan, cal
 
   // Feature codes (CID-1, FWD-2, FWD-3, FWD-5, GRP-4, GRP-5, INB-2): pbx/features decides, the B2BUA plays the tone.
   const feature = (f: Extract<DialTarget, { kind: 'feature' }>): RoutingDecision => {
-    const o = applyFeature(config, plan, caller, f);
+    const o = applyFeature(config, plan, caller, f, state.callback);
     if (o.refusal)
       return {
         routing: refuse(o.refusal.status, o.refusal.status === 403 ? 'Forbidden' : 'Not Found', o.refusal.reason, dialled, false),
         recentExternalCalls: keep,
         explain: o.explain,
       };
-    return { routing: { kind: 'feature', code: dialled, tone: o.tone }, recentExternalCalls: keep, ...(o.changes.length > 0 ? { changes: o.changes } : {}), explain: o.explain };
+    return {
+      routing: { kind: 'feature', code: dialled, tone: o.tone },
+      recentExternalCalls: keep,
+      ...(o.changes.length > 0 ? { changes: o.changes } : {}),
+      ...(o.callback ? { callback: o.callback } : {}),
+      explain: o.explain,
+    };
   };
 
   const external = (number: string, via: string): RoutingDecision => {
@@ -124,6 +135,8 @@ export interface OutgoingRouterDeps {
   log: Logger;
   /** Stores a feature code's changes, all at once (config store, at the edge). */
   applyChanges(changes: readonly ConfigChange[]): void;
+  /** The automatic-callback queue (the B2BUA's runtime state): a caller's situation, and changes to it. */
+  callbacks?: { context(callerMac: string): CallbackContext; apply(change: CallbackChange): void };
 }
 
 /**
@@ -142,10 +155,12 @@ export class OutgoingRouter {
       externalCallsInProgress,
       recentExternalCalls: this.recent.get(caller.mac) ?? [],
       now,
+      ...(this.deps.callbacks ? { callback: this.deps.callbacks.context(caller.mac) } : {}),
     });
     if (d.recentExternalCalls.length > 0) this.recent.set(caller.mac, d.recentExternalCalls);
     else this.recent.delete(caller.mac);
     if (d.changes) this.deps.applyChanges(d.changes);
+    if (d.callback) this.deps.callbacks?.apply(d.callback);
     const refused = d.routing.kind === 'refuse';
     this.deps.log[refused ? 'warn' : 'info']({ caller: caller.internalNumber, dialled }, refused ? `call refused: ${d.explain}` : `dial plan: ${d.explain}`);
     return d.routing;

@@ -517,6 +517,27 @@ export class SipService implements Service, TransactionUser {
                 .join('\n'),
       }),
       defineCommand({
+        name: 'callbacks',
+        summary: 'automatic callback requests (FWD-6, *37): who waits for whom',
+        args: noArgs,
+        roles: ['technician', 'admin'],
+        run: () => {
+          const cfg = this.deps.config.get();
+          const number = (mac: string): string => cfg.phones.find((p) => p.mac === mac)?.internalNumber ?? mac;
+          const now = this.deps.clock.monotonic();
+          return (this.calls?.pendingCallbacks() ?? []).map((r) => ({
+            requester: number(r.requester),
+            target: number(r.target),
+            waitingSeconds: Math.round((now - r.requestedAt) / 1000),
+            ringing: r.ringing,
+          }));
+        },
+        format: (rows) =>
+          rows.length === 0
+            ? 'no callback requests'
+            : rows.map((r) => `${r.requester} waits for ${r.target}  ${r.waitingSeconds}s${r.ringing ? '  (calling back now)' : ''}`).join('\n'),
+      }),
+      defineCommand({
         name: 'trunk',
         summary: "the operator trunk's registration and external calls in progress",
         args: noArgs,

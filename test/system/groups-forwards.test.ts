@@ -46,12 +46,12 @@ async function start(t: ExecutionContext, patch: Patch): Promise<PbxProcess> {
 }
 
 /** Registers `phone` from a fresh port and runs `scenario` there as its UAS (`calls` calls). */
-async function phoneUas(t: ExecutionContext, pbx: PbxProcess, phone: Phone, scenario: string, calls = 1): Promise<BackgroundSipp> {
+async function phoneUas(t: ExecutionContext, pbx: PbxProcess, phone: Phone, scenario: string, calls = 1, extra: string[] = []): Promise<BackgroundSipp> {
   const target = `127.0.0.1:${pbx.sipPort}`;
   const port = await freePort();
   const reg = registerFrom(target, phone, port);
   t.is(reg.status, 0, `${phone.internalNumber} registers:\n${reg.errors}`);
-  const uas = startSipp(target, scenario, port, ['-m', String(calls), '-timeout', '30', '-timeout_error']);
+  const uas = startSipp(target, scenario, port, ['-m', String(calls), '-timeout', '30', '-timeout_error', ...extra]);
   t.teardown(() => uas.stop());
   // Let SIPp bind its port before anything is sent there (an INVITE to a closed port fails the leg at once).
   await new Promise((r) => setTimeout(r, 300));
@@ -333,4 +333,41 @@ test.serial('FWD-6: 410 without call waiting, in a call with 411: 601 calling 41
   await assertCallsIdle(t, pbx);
   // LOG-1 as pbxgate reads it: the callee could have answered (busy), so "missed", in 410's journal too.
   t.regex(await pbx.command('journal 410'), /601 -> 410 {2}missed {2}0s {2}internal/);
+});
+
+test.serial('FWD-6 automatic callback: 601 (option on) finds 410 busy and dials *37; when 410 hangs up, the PBX rings 601, then 410, and joins them', async (t) => {
+  const pbx = await start(t, (c) => {
+    rec(c, p410).callWaiting = false;
+    rec(c, p601).automaticCallback = true;
+  });
+  // 410 answers the call that makes it busy, then the callback; 601 answers the callback and hangs up 2 s later.
+  const callee = await phoneUas(t, pbx, p410, 'call-uas.xml', 2);
+  const requester = await phoneUas(t, pbx, p601, 'call-uas-bye-after.xml', 1, ['-d', '2000']);
+  const talk = startSipp(`127.0.0.1:${pbx.sipPort}`, 'call-uac-talk.xml', await freePort(), ['-inf', callCsv([p411.sip.username, authKeyword(p411), '410']), '-m', '1', '-d', '6000', '-timeout', '30', '-timeout_error']);
+  t.teardown(() => talk.stop());
+  const deadline = Date.now() + 5000;
+  let calls = await pbx.command('calls');
+  while (!/411 -> 410 {2}answered/.test(calls) && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 100));
+    calls = await pbx.command('calls');
+  }
+  t.regex(calls, /411 -> 410 {2}answered/, `${calls}\n${pbx.stderr().slice(-4000)}`);
+
+  const busy = await dialRejected(pbx, p601, '410', 486);
+  t.is(busy.status, 0, `601 -> 410 should get 486:\n${busy.errors}\n${pbx.stderr().slice(-3000)}`);
+  const mark = pbx.stderr().length;
+  await feature(t, pbx, p601, '*37');
+  t.regex(await logSince(pbx, mark, /callback from 410 when it is free/), /\*37: callback from 410 when it is free/);
+  t.regex(await pbx.command('callbacks'), /601 waits for 410/);
+
+  await uasOk(t, '411 -> 410 talked and hung up', talk, pbx);
+  const log = await logSince(pbx, mark, /automatic callback: the requester answered, ringing the callee/, 10_000);
+  t.regex(log, /automatic callback: ringing the requester/);
+  await uasOk(t, '601 answered the callback and hung up', requester, pbx);
+  await uasOk(t, '410 answered 411, then the callback', callee, pbx);
+  await assertCallsIdle(t, pbx);
+  t.regex(await pbx.command('callbacks'), /no callback requests/);
+  // The callback is a call between the two phones, in both journals.
+  t.regex(await pbx.command('journal 601'), /601 -> 410 {2}answered by 410 {2}\d+s {2}internal/);
+  t.regex(await pbx.command('journal 410'), /601 -> 410 {2}answered by 410/);
 });

@@ -39,6 +39,8 @@ import type { LocalSession, ParsedSdp, SdpPort } from './sdp-port.ts';
 import type { CallEndReason, CallSnapshot, CallState, CallTarget } from './types.ts';
 import { WavPlayer } from '../../media/player.ts';
 import { toneSamples, type ToneName } from '../../media/tones.ts';
+import { applyCallbackChange, dueCallbacks, LAST_BUSY_WINDOW_MS, type CallbackChange, type CallbackContext, type CallbackRequest } from '../callback.ts';
+import { CallbackDialer } from './callback-dialer.ts';
 
 /** What the B2BUA needs from the SIP service below it. */
 export interface SipSender {
@@ -108,8 +110,10 @@ export const SUPPORTED_FORMATS: readonly PayloadFormat[] = [
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY';
 
 interface ALeg {
+  /** The caller's INVITE; for a callback (FWD-6), ours to the requester. */
   invite: SipRequest;
-  tx: ServerTransactionHandle;
+  /** Absent for a callback: the PBX placed the A leg itself and it is already answered. */
+  tx?: ServerTransactionHandle;
   source: Destination;
   /** The calling phone; absent for a call from the operator trunk. */
   phone?: Phone;
@@ -206,8 +210,10 @@ class Call {
     readonly dialled: string,
     readonly target: CallTarget | Exclude<Routing, { kind: 'call' }>,
     readonly plan?: CallPlan,
+    relay?: RelayCall,
   ) {
     this.startedAt = m.deps.clock.now();
+    if (relay) this.relay = relay;
     this.bSession = { sessionId: String(Date.now() % 1e9), version: 1, address: m.deps.sip.advertise.host };
   }
 
@@ -254,7 +260,11 @@ class Call {
 
   // --- A leg ---
 
-  respondA(status: number, reason?: string, body?: Buffer, extra: Array<[string, string]> = []): SipResponse {
+  respondA(status: number, reason?: string, body?: Buffer, extra: Array<[string, string]> = []): SipResponse | undefined {
+    if (!this.a.tx) {
+      this.progressToCallbackRequester(status, body);
+      return undefined;
+    }
     const headers: Array<[string, string]> = [...extra];
     if (status > 100 && status < 300) {
       headers.push(...recordRouteHeaders(this.a.invite), ['Contact', this.m.contact(this.a.source.transport)], ['Allow', ALLOW]);
@@ -275,6 +285,28 @@ class Call {
     return res;
   }
 
+  /**
+   * A callback's requester has answered already (FWD-6): what would be
+   * responses to its INVITE become what it hears. Ringing: our ringback
+   * tone; early media or answer: the callee's audio; a failure: BYE.
+   */
+  private progressToCallbackRequester(status: number, body: Buffer | undefined): void {
+    if (!this.relay) return;
+    if (status === 180 && !this.ringback) {
+      this.ringback = true;
+      this.relay.attachPlayer('a', new WavPlayer(toneSamples('ringback', this.m.deps.config().sip.ringTimeoutSeconds + 10)));
+      return;
+    }
+    if (status < 200 && !body) return;
+    if (this.ringback) {
+      this.ringback = false;
+      this.relay.detachPlayer('a');
+    }
+    if (status >= 300) this.sendBye('a');
+  }
+
+  private ringback = false;
+
   /** §13.3.1.4: the TU retransmits its 2xx until the ACK comes; after 64*T1 it gives up with BYE. */
   armOkRetransmission(res: SipResponse): void {
     const { t1, t2 } = this.m.deps.sip;
@@ -284,7 +316,7 @@ class Call {
     if (this.a.source.transport.toUpperCase() !== 'UDP') return;
     let interval = t1;
     const tick = (): void => {
-      this.a.tx.respond(res);
+      this.a.tx?.respond(res);
       interval = Math.min(interval * 2, t2);
       this.okTimer = this.m.deps.clock.setTimeout(tick, interval);
     };
@@ -329,7 +361,8 @@ class Call {
       return;
     }
     try {
-      this.relay = await this.m.deps.media.createRelayCall();
+      // A callback (FWD-6) brings the relay its requester was offered.
+      this.relay ??= await this.m.deps.media.createRelayCall();
     } catch (err) {
       this.log.error({ call: this.id, err: (err as Error).message }, 'no media ports for the call');
       this.reject(503, 'Service Unavailable', 'error');
@@ -627,7 +660,7 @@ class Call {
     this.state = 'answered';
     this.answeredMono = this.m.deps.clock.monotonic();
     const ok = this.respondA(200, 'OK', r.body);
-    this.armOkRetransmission(ok);
+    if (ok) this.armOkRetransmission(ok);
     this.ringTimer = this.m.deps.clock.setTimeout(() => {
       this.ringTimer = undefined;
       this.sendBye('a');
@@ -698,7 +731,8 @@ class Call {
     const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), supported);
     if (!r.ok) return undefined;
     this.formats = r.formats;
-    this.a.lastSdp = r.body;
+    // A callback's requester already has our SDP (the offer it answered): only the common formats matter.
+    if (this.a.tx) this.a.lastSdp = r.body;
     return r.body;
   }
 
@@ -740,7 +774,7 @@ class Call {
     this.answeredAt = this.m.deps.clock.now();
     this.answeredMono = this.m.deps.clock.monotonic();
     const ok = this.respondA(200, 'OK', answer);
-    this.armOkRetransmission(ok);
+    if (ok) this.armOkRetransmission(ok);
     this.log.info({ call: this.id, caller: this.a.party.number, callee: this.dialled, answeredBy: leg.target.number, codec: this.snapshot().codec }, 'call answered');
   }
 
@@ -1168,6 +1202,8 @@ class Call {
   byeFrom(leg: LegId, req: SipRequest, tx: ServerTransactionHandle): void {
     tx.respond(createResponse(req, 200, 'OK'));
     this.dialogOf(leg)?.terminate('bye');
+    // A callback's requester can hang up while the callee still rings.
+    for (const l of this.bLegs) this.cancelLeg(l);
     this.sendBye(leg === 'a' ? 'b' : 'a');
     this.end(leg === 'a' ? 'caller-bye' : 'callee-bye');
   }
@@ -1270,7 +1306,7 @@ class Call {
   }
 
   private respondInDialog(req: SipRequest, tx: ServerTransactionHandle, dialog: Dialog, status: number, body?: Buffer): void {
-    const headers: Array<[string, string]> = [['Contact', this.m.contact(dialog.role === 'uas' ? this.a.source.transport : this.winner?.destination.transport ?? 'UDP')], ['Allow', ALLOW]];
+    const headers: Array<[string, string]> = [['Contact', this.m.contact(this.legTransport(dialog === this.dialogOf('a') ? 'a' : 'b'))], ['Allow', ALLOW]];
     if (body) headers.push(['Content-Type', 'application/sdp']);
     const res = createResponse(req, status, undefined, headers, body, {});
     dialog.responseSent(res);
@@ -1331,8 +1367,9 @@ class Call {
         phones: [...phones],
         ...(this.a.phone ? { callerPhone: this.a.phone.mac } : {}),
       });
+    if (reason === 'busy' && this.a.phone && this.target.kind === 'phone') this.m.noteBusy(this.a.phone.mac, this.target.phone.mac);
     this.log.info(
-      { call: this.id, reason, caller: this.a.party.number, callee: this.dialled, rtp: stats ? { a: stats.a.packetsReceived, b: stats.b.packetsReceived } : undefined },
+      { call: this.id, reason, caller: this.a.party.number, callee: this.dialled, callback: this.a.tx ? undefined : true, rtp: stats ? { a: stats.a.packetsReceived, b: stats.b.packetsReceived } : undefined },
       'call ended',
     );
     this.m.forget(this);
@@ -1438,6 +1475,153 @@ export class CallManager {
 
   forget(call: Call): void {
     this.calls.delete(call);
+    // Its phones are free again: a callback waiting for them may start (after CALLBACK_SETTLE_MS).
+    const now = this.deps.clock.monotonic();
+    if (call.a.phone) this.freedAt.set(call.a.phone.mac, now);
+    if (call.winner?.target.kind === 'phone') this.freedAt.set(call.winner.target.mac, now);
+    if (this.callbackQueue.length > 0) this.scheduleCallbacks(0);
+  }
+
+  // --- automatic callback (FWD-6) ---
+
+  private callbackQueue: CallbackRequest[] = [];
+  /** Caller MAC -> the phone that was busy for it, and when (monotonic ms). */
+  private readonly lastBusy = new Map<string, { target: string; at: number }>();
+  /** Phone MAC -> when its last call ended (monotonic ms). */
+  private readonly freedAt = new Map<string, number>();
+  /** Callbacks ringing their requester (the dialer; none yet while the relay is being allocated). */
+  private readonly dialing = new Map<CallbackRequest, CallbackDialer | undefined>();
+  private callbackTimer?: TimerHandle;
+  /** How often waiting callbacks are looked at (registrations come and go without telling us). */
+  static readonly CALLBACK_POLL_MS = 5_000;
+
+  /** A call from `caller` found `target` busy: `*37` may ask for a callback from it. */
+  noteBusy(caller: string, target: string): void {
+    this.lastBusy.set(caller, { target, at: this.deps.clock.monotonic() });
+  }
+
+  /** What `*37`/`#37`/`**37` from this phone needs to know (pbx/features). */
+  callbackContext(mac: string): CallbackContext {
+    const busy = this.lastBusy.get(mac);
+    const recent = busy && this.deps.clock.monotonic() - busy.at <= LAST_BUSY_WINDOW_MS ? busy.target : undefined;
+    const pending = this.callbackQueue.find((r) => r.requester === mac)?.target;
+    return { ...(recent !== undefined ? { lastBusy: recent } : {}), ...(pending !== undefined ? { pending } : {}) };
+  }
+
+  applyCallback(change: CallbackChange): void {
+    this.callbackQueue = applyCallbackChange(this.callbackQueue, change, this.deps.clock.monotonic());
+    if (change.kind === 'request') this.lastBusy.delete(change.requester);
+    this.scheduleCallbacks(0);
+  }
+
+  /** Waiting callback requests, oldest first (console, API). */
+  pendingCallbacks(): Array<CallbackRequest & { ringing: boolean }> {
+    return [
+      ...[...this.dialing.keys()].map((r) => ({ ...r, ringing: true })),
+      ...[...this.callbackQueue].sort((x, y) => x.requestedAt - y.requestedAt).map((r) => ({ ...r, ringing: false })),
+    ];
+  }
+
+  private scheduleCallbacks(ms: number): void {
+    this.callbackTimer?.cancel();
+    this.callbackTimer = undefined;
+    if (this.callbackQueue.length === 0) return;
+    this.callbackTimer = this.deps.clock.setTimeout(() => {
+      this.callbackTimer = undefined;
+      this.runCallbacks();
+    }, ms);
+  }
+
+  /** Starts the callbacks that are due, drops the expired ones, and looks again later while some wait. */
+  private runCallbacks(): void {
+    const cfg = this.deps.config();
+    const now = this.deps.clock.monotonic();
+    const live = this.live(cfg);
+    const engaged = new Set([...this.dialing.keys()].flatMap((r) => [r.requester, r.target]));
+    const round = dueCallbacks(this.callbackQueue, new Set(cfg.phones.map((p) => p.mac)), { registered: live.registered, busy: live.busy, engaged, freedAt: this.freedAt }, now);
+    this.callbackQueue = round.queue;
+    for (const r of round.expired) this.deps.log.info({ requester: r.requester, target: r.target }, 'automatic callback request expired (FWD-6)');
+    for (const r of round.start) this.startCallback(cfg, r);
+    if (this.callbackQueue.length > 0) this.scheduleCallbacks(Math.max(0, Math.min(round.wakeAt ?? Infinity, now + CallManager.CALLBACK_POLL_MS) - now));
+  }
+
+  /**
+   * FWD-6: ring the requester with our offer (From: the phone that was
+   * busy, so its screen says who calls back); once it answers, its dialog
+   * becomes the A leg of a call to that phone, run like any internal call
+   * (one ring step; the requester hears ringback meanwhile).
+   */
+  private startCallback(cfg: Readonly<Config>, r: CallbackRequest): void {
+    const requester = cfg.phones.find((p) => p.mac === r.requester);
+    const target = cfg.phones.find((p) => p.mac === r.target);
+    if (!requester || !target) return;
+    const log = this.deps.log;
+    log.info({ requester: requester.internalNumber, target: target.internalNumber }, 'automatic callback: ringing the requester (FWD-6)');
+    this.dialing.set(r, undefined);
+    void (async () => {
+      let relay: RelayCall;
+      try {
+        relay = await this.deps.media.createRelayCall();
+      } catch (err) {
+        this.dialing.delete(r);
+        log.error({ err: (err as Error).message }, 'automatic callback: no media ports; the request waits');
+        this.callbackQueue = applyCallbackChange(this.callbackQueue, { kind: 'request', requester: r.requester, target: r.target }, r.requestedAt);
+        this.scheduleCallbacks(CallManager.CALLBACK_POLL_MS);
+        return;
+      }
+      if (this.stopped) {
+        this.dialing.delete(r);
+        relay.close();
+        return;
+      }
+      const session: LocalSession = { sessionId: String(Math.floor(Math.random() * 1e9)), version: 1, address: this.deps.sip.advertise.host };
+      const offer = this.deps.sdp.offer(session, relay.local('a'), SUPPORTED_FORMATS, 'sendrecv', 20);
+      const dialer = new CallbackDialer(this.dialerPorts(), this.deps.contactsOf(requester.mac), phoneParty(target), requester.internalNumber, offer, cfg.sip.ringTimeoutSeconds, (outcome) => {
+        this.dialing.delete(r);
+        if (!outcome.ok) {
+          relay.close();
+          log.info({ requester: requester.internalNumber, target: target.internalNumber, status: outcome.status }, 'automatic callback: the requester did not answer; request dropped');
+          this.scheduleCallbacks(0);
+          return;
+        }
+        const answer = outcome.answer.length > 0 ? this.deps.sdp.read(outcome.answer) : undefined;
+        if (!answer?.ok) {
+          relay.close();
+          log.warn({ requester: requester.internalNumber }, 'automatic callback: the requester answered without usable SDP');
+          try {
+            const bye = outcome.dialog.createRequest('BYE');
+            this.deps.sip.sendRequest(bye.request, bye.destination, IGNORE_RESPONSES);
+          } catch {
+            // The dialog cannot carry a BYE: nothing more to do.
+          }
+          outcome.dialog.terminate('local');
+          return;
+        }
+        const call = new Call(
+          this,
+          { invite: outcome.invite, source: outcome.destination, phone: requester, party: phoneParty(requester), toTag: '', dialog: outcome.dialog, offer: answer.sdp, session, lastSdp: offer },
+          target.internalNumber,
+          { kind: 'phone', phone: target },
+          { steps: [{ kind: 'ring', label: `callback: ${target.internalNumber}`, targets: [{ kind: 'phone', mac: target.mac, number: target.internalNumber }], seconds: cfg.sip.ringTimeoutSeconds }], explain: ['automatic callback (FWD-6)'] },
+          relay,
+        );
+        this.owner.set(outcome.dialog.key, { call, leg: 'a' });
+        this.calls.add(call);
+        log.info({ call: call.id, requester: requester.internalNumber, target: target.internalNumber }, 'automatic callback: the requester answered, ringing the callee');
+        void call.start().catch((err: unknown) => {
+          this.deps.log.error({ call: call.id, err: (err as Error).message }, 'callback setup failed');
+          call.reject(500, 'Server Internal Error', 'error');
+        });
+      });
+      this.dialing.set(r, dialer);
+      dialer.start();
+    })();
+  }
+
+  private stopped = false;
+
+  private dialerPorts() {
+    return { clock: this.deps.clock, sip: this.deps.sip, dialogs: this.dialogs, viaFor: this.viaFor, contact: (t: string) => this.contact(t) };
   }
 
   /** Phones in a call: placing one, or talking (a phone that only rings is free). */
@@ -1531,6 +1715,8 @@ export class CallManager {
       tx.respond(createResponse(req, 488, 'Not Acceptable Here', req.body.length === 0 ? [] : [warningHeader(offer.reason)], undefined, { toTag: newTag() }));
       return;
     }
+    // FWD-6: a busy callee may be asked for a callback with `*37`, whatever its busy forward does with this call.
+    if (routing.kind === 'call' && routing.target.kind === 'phone' && this.busyPhones().has(routing.target.phone.mac)) this.noteBusy(caller.mac, routing.target.phone.mac);
     const plan = routing.kind === 'call' ? this.planFor(cfg, { kind: 'phone', phone: caller }, routing.target) : undefined;
     const call = new Call(
       this,
@@ -1698,6 +1884,10 @@ export class CallManager {
 
   /** Ends every call (service stop): BYE on answered legs, CANCEL or 503 on the others. */
   shutdown(): void {
+    this.stopped = true;
+    this.callbackTimer?.cancel();
+    this.callbackTimer = undefined;
+    for (const d of [...this.dialing.values()]) d?.abort(503);
     for (const c of [...this.calls]) {
       if (c.state === 'answered') {
         c.sendBye('a');

@@ -652,3 +652,82 @@ test('INB-1: a call from the trunk to the main number: the reception rings, then
   t.is(s.journal.query({ phone: p603.mac }).length, 1, 'in the journal of every phone that rang');
   t.is(s.clock.pending(), 0);
 });
+
+test('FWD-6 automatic callback: 601 finds 602 busy and asks for a callback; when 602 hangs up (and the settle delay passed) the PBX rings 601 showing 602, then rings 602 showing 601 with ringback to 601, and joins them', async (t) => {
+  const s = setup();
+  const [p601, p602, p603] = s.config.phones as [Config['phones'][0], Config['phones'][0], Config['phones'][0]];
+  s.registered.add(p601.mac);
+  s.registered.add(p603.mac);
+  p601.automaticCallback = true;
+  p602.callWaiting = false;
+  const invites = () => s.sent.filter((x) => x.req.method === 'INVITE');
+  // 603 talks to 602.
+  const first = invite('603', '602', 'call-c@test');
+  const c = s.serverTx(first);
+  s.manager.newInvite(first, c.tx, c.tx.destination, '603');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  // 601 calls 602: busy.
+  const second = invite('601', '602', 'call-a@test');
+  const a = s.serverTx(second);
+  s.manager.newInvite(second, a.tx, a.tx.destination, '601');
+  await s.settle();
+  t.is(a.responses.at(-1)?.status, 486);
+  t.deepEqual(s.manager.callbackContext(p601.mac), { lastBusy: p602.mac });
+  s.manager.applyCallback({ kind: 'request', requester: p601.mac, target: p602.mac });
+  t.deepEqual(s.manager.callbackContext(p601.mac), { pending: p602.mac });
+  s.clock.advance(20_000);
+  await s.settle();
+  t.is(invites().length, 1, 'nothing while 602 is busy');
+  // 602 hangs up.
+  const bye = inDialogFromB(invites()[0]!.req, 'btag0', 'BYE', []);
+  s.manager.inDialog(bye, s.serverTx(bye).tx);
+  s.clock.advance(1_000);
+  await s.settle();
+  t.is(invites().length, 1, 'not while 602 puts the handset down');
+  s.clock.advance(2_000);
+  await s.settle();
+  t.is(invites().length, 2);
+  const toRequester = invites()[1]!.req;
+  t.regex(toRequester.headers.get('from') ?? '', /<sip:602@10\.0\.0\.1>/, "the requester's screen shows who calls back");
+  t.regex(toRequester.headers.get('to') ?? '', /<sip:601@/);
+  t.regex(toRequester.body.toString(), /m=audio 20004 RTP\/AVP 8 0 18 101/, 'our offer, on the callback relay');
+  t.deepEqual(s.manager.pendingCallbacks().map((r) => r.ringing), [true]);
+  s.answerB(1, 200, ANSWER_SDP);
+  await s.settle();
+  t.is(invites().length, 3);
+  const toTarget = invites()[2]!.req;
+  t.regex(toTarget.headers.get('from') ?? '', /<sip:601@10\.0\.0\.1>/);
+  t.regex(toTarget.body.toString(), /RTP\/AVP 8 101/, 'offered only what the requester accepted');
+  s.answerB(2, 180);
+  t.truthy(s.relays[1]!.players.a, 'the requester hears ringback');
+  s.answerB(2, 200, ANSWER_SDP);
+  t.is(s.relays[1]!.players.a, undefined);
+  t.like(s.manager.activeCalls()[0], { state: 'answered', caller: { number: '601' }, callee: { number: '602' } });
+  t.deepEqual(s.manager.pendingCallbacks(), []);
+  // 601 hangs up: BYE to 602, the call is journaled, everything released.
+  const hangup = inDialogFromB(toRequester, 'btag1', 'BYE', []);
+  s.manager.inDialog(hangup, s.serverTx(hangup).tx);
+  t.is(s.sent.filter((x) => x.req.method === 'BYE').at(-1)?.req.uri, 'sip:602@192.0.2.12:5070', "to 602's contact of its answer");
+  t.like(s.journal.query()[0], { from: '601', to: '602', answeredBy: '602', direction: 'internal', outcome: 'answered' });
+  t.is(s.manager.count(), 0);
+  t.true(s.relays.every((r) => r.closed));
+  t.is(s.clock.pending(), 0);
+});
+
+test('FWD-6 automatic callback: the requester does not answer within the ring timeout: its forks are CANCELed, the request is dropped and the relay released', async (t) => {
+  const s = setup();
+  const [p601, p602] = s.config.phones as [Config['phones'][0], Config['phones'][0]];
+  s.registered.add(p601.mac);
+  s.manager.applyCallback({ kind: 'request', requester: p601.mac, target: p602.mac });
+  s.clock.advance(0);
+  await s.settle();
+  const invites = s.sent.filter((x) => x.req.method === 'INVITE');
+  t.is(invites.length, 1);
+  s.answerB(0, 180);
+  s.clock.advance(s.config.sip.ringTimeoutSeconds * 1000);
+  t.is(s.sent.filter((x) => x.req.method === 'CANCEL').length, 1);
+  t.deepEqual(s.manager.pendingCallbacks(), []);
+  t.true(s.relays[0]!.closed);
+  t.is(s.manager.count(), 0);
+});

@@ -628,3 +628,54 @@ test('FWD-2/GRP-4/CID-1: a sequence of codes applied one after the other keeps a
   t.deepEqual(c.reception.forwardAll, { enabled: true, destination: '478' });
   t.is(schedule(c, 'main')?.override, 'night');
 });
+
+// FWD-6 automatic callback: `*37` is a request to the B2BUA's queue (runtime state), not a configuration change.
+function dialCallback(c: Config, who: Who, dialled: string, ctx: { lastBusy?: string; pending?: string } = {}): FeatureOutcome {
+  const target = resolveDialled(dialled, c).target;
+  if (target.kind !== 'feature') throw new Error(`${dialled} is not a feature code`);
+  return applyFeature(c, BUILTIN_PLAN, find(c, who), target, ctx);
+}
+
+test('FWD-6: *37 after a busy call asks that phone for a callback (confirmation tone, no configuration change)', (t) => {
+  const c = config();
+  find(c, 'plain').automaticCallback = true;
+  const o = dialCallback(c, 'plain', '*37', { lastBusy: MAC.reception });
+  t.is(o.tone, 'confirmation', o.explain);
+  t.deepEqual(o.changes, []);
+  t.deepEqual(o.callback, { kind: 'request', requester: MAC.plain, target: MAC.reception });
+  t.regex(o.explain, /callback from 602/);
+});
+
+test('FWD-6: *37*478 names the phone to be called back by', (t) => {
+  const c = config();
+  find(c, 'plain').automaticCallback = true;
+  const o = dialCallback(c, 'plain', '*37*478');
+  t.deepEqual(o.callback, { kind: 'request', requester: MAC.plain, target: MAC.did });
+});
+
+test('FWD-6: *37 is refused 403 when the phone does not have the automatic callback option', (t) => {
+  const c = config();
+  const o = dialCallback(c, 'plain', '*37', { lastBusy: MAC.reception });
+  t.is(o.refusal?.status, 403);
+  t.regex(o.refusal?.reason ?? '', /not enabled/);
+  t.is(o.callback, undefined);
+});
+
+test('FWD-6: *37 with no recent busy call, *37 with an unknown number, and *37 towards oneself are refused 404', (t) => {
+  const c = config();
+  find(c, 'plain').automaticCallback = true;
+  t.regex(dialCallback(c, 'plain', '*37').refusal?.reason ?? '', /no busy phone/);
+  t.regex(dialCallback(c, 'plain', '*37*699').refusal?.reason ?? '', /699 is not a phone/);
+  t.is(dialCallback(c, 'plain', '*37*601').refusal?.status, 404);
+  for (const d of ['*37', '*37*699', '*37*601']) t.is(dialCallback(c, 'plain', d).callback, undefined);
+});
+
+test('FWD-6: #37 cancels the pending callback; **37 answers with confirmation when one waits, busy tone when none', (t) => {
+  const c = config();
+  const cancel = dialCallback(c, 'plain', '#37', { pending: MAC.reception });
+  t.deepEqual(cancel.callback, { kind: 'cancel', requester: MAC.plain });
+  t.regex(cancel.explain, /callback from 602 cancelled/);
+  t.is(dialCallback(c, 'plain', '**37', { pending: MAC.reception }).tone, 'confirmation');
+  t.is(dialCallback(c, 'plain', '**37').tone, 'busy');
+  t.is(dialCallback(c, 'plain', '**37').callback, undefined);
+});
