@@ -148,6 +148,11 @@ async function main(): Promise<void> {
       registerPhoneCommands(rt.registry, rt.config, rt.clock);
       return [sip];
     },
+    systemFacts: () => ({
+      ...(sip?.trunk ? { trunk: sip.trunk.status().state } : {}),
+      phonesRegistered: sip?.registrar?.registeredCount() ?? 0,
+      callsRinging: sip?.calls?.activeCalls().filter((c) => c.state === 'ringing' || c.state === 'early-media').length ?? 0,
+    }),
     onRebootRequested: (rt) => {
       if (definition.kind === 'sim') {
         // The simulated board "reboots" in-process: every service starts again from the stored config.

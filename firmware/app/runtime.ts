@@ -9,12 +9,26 @@ import { TechnicianConsole } from '../console/index.ts';
 import { Supervisor } from './supervisor.ts';
 import type { PbxEvents } from '../pbx/events.ts';
 import { HealthHttpService } from './health-http.ts';
+import { IndicatorService, registerIndicatorCommands, type SystemState } from '../indicators/index.ts';
 
 /** Domain facts shared between services. */
 export interface RuntimeEvents extends PbxEvents {
   'config.loaded': LoadReport;
   'system.rebooting': { reason: string };
+  'system.phase': { phase: RuntimePhase };
+  /** The pairing button was pressed (GW-5): the powerline pairing window opens for `seconds`. */
+  'plc.pairing-requested': { seconds: number };
+  /** Facts the LEDs show changed (DSL, powerline...), published by later layers. */
+  'indicators.changed': Record<string, never>;
 }
+
+export type RuntimePhase = 'stopped' | 'booting' | 'running' | 'stopping';
+
+/** What later layers (SIP, modem) know that the LEDs show; read again on every change notice. */
+export type SystemFacts = Partial<Pick<SystemState, 'dsl' | 'dslAlarm' | 'trunk' | 'phonesRegistered' | 'callsRinging' | 'plcAdapters' | 'plcPairing'>>;
+
+/** The powerline pairing window the pairing button opens (GW-5). */
+export const PAIRING_SECONDS = 120;
 
 export interface RuntimeOptions {
   version: string;
@@ -27,6 +41,8 @@ export interface RuntimeOptions {
   onRebootRequested: (runtime: Runtime) => void;
   /** Extra services contributed by later layers (SIP, modem...), wired in main.ts. */
   extraServices?: (runtime: Runtime) => Service[];
+  /** What those layers know that the LEDs show (GW-3). */
+  systemFacts?: () => SystemFacts;
 }
 
 /** Loads the config; a bad file never stops the boot (it is kept aside and reported). */
@@ -65,18 +81,6 @@ class ConsoleService implements Service {
   }
 }
 
-/** The power LED is steady while the runtime runs (GW-3; the full policy comes with indicators/). */
-class PowerLedService implements Service {
-  readonly name = 'power-led';
-  constructor(private readonly board: Board) {}
-  async start(): Promise<void> {
-    this.board.leds.get('power')?.set(true);
-  }
-  async stop(): Promise<void> {
-    this.board.leds.get('power')?.set(false);
-  }
-}
-
 /**
  * The service graph of the gateway: config first, then the front ends and the
  * telephony services, stopped in reverse. Built from adapters made in main.ts.
@@ -96,6 +100,8 @@ export class Runtime {
   private readonly consoleService: ConsoleService;
   readonly configService: ConfigService;
   private readonly startedAt: number;
+  readonly indicators: IndicatorService;
+  private currentPhase: RuntimePhase = 'stopped';
 
   constructor(private readonly options: RuntimeOptions) {
     this.board = options.board;
@@ -127,9 +133,35 @@ export class Runtime {
       reboot: () => void this.reboot('console'),
       afterFactoryReset: () => this.journal.clear(),
     });
+    this.indicators = new IndicatorService({
+      board: options.board,
+      clock: options.clock,
+      log: options.logs.get('indicators'),
+      snapshot: () => this.systemState(),
+      subscribe: (onChange) => {
+        const offs = (
+          ['system.phase', 'config.loaded', 'trunk.state', 'phone.registered', 'phone.unregistered', 'calls.changed', 'indicators.changed'] as const
+        ).map((e) => this.events.on(e, onChange));
+        offs.push(this.config.onChange(() => onChange()));
+        return () => {
+          for (const off of offs) off();
+        };
+      },
+      actions: {
+        reboot: () => void this.reboot('reset button'),
+        factoryReset: () => {
+          this.logs.get('app').warn({}, 'factory reset from the reset button (held 10 s)');
+          this.config.factoryReset();
+          void this.reboot('factory reset (reset button)');
+        },
+        startPairing: () => this.events.emit('plc.pairing-requested', { seconds: PAIRING_SECONDS }),
+      },
+    });
+    registerIndicatorCommands(this.registry, this.indicators);
     const services: Service[] = [
+      // First: the power LED blinks while the others start (GW-3).
+      this.indicators,
       this.configService,
-      new PowerLedService(options.board),
       this.http,
       ...(options.extraServices?.(this) ?? []),
       this.consoleService,
@@ -145,12 +177,46 @@ export class Runtime {
     return this.consoleService.console;
   }
 
-  start(): Promise<void> {
-    return this.supervisor.startAll();
+  get phase(): RuntimePhase {
+    return this.currentPhase;
   }
 
-  stop(): Promise<void> {
-    return this.supervisor.stopAll();
+  private setPhase(phase: RuntimePhase): void {
+    this.currentPhase = phase;
+    this.events.emit('system.phase', { phase });
+  }
+
+  async start(): Promise<void> {
+    this.setPhase('booting');
+    await this.supervisor.startAll();
+    this.setPhase('running');
+  }
+
+  async stop(): Promise<void> {
+    this.setPhase('stopping');
+    await this.supervisor.stopAll();
+    this.setPhase('stopped');
+  }
+
+  /** The facts the LEDs show (GW-3): the runtime's phase and config, and what later layers report. */
+  systemState(): SystemState {
+    // The LEDs start before the config is loaded (the power LED blinks through the boot).
+    const cfg = this.config.loaded ? this.config.get() : undefined;
+    const facts = this.currentPhase === 'running' ? (this.options.systemFacts?.() ?? {}) : {};
+    return {
+      running: this.currentPhase === 'running',
+      booting: this.currentPhase === 'booting',
+      factoryResetPending: false,
+      dsl: facts.dsl ?? 'unknown',
+      dslAlarm: facts.dslAlarm ?? false,
+      trunk: facts.trunk ?? 'disabled',
+      trunkEnabled: cfg?.trunk.enabled ?? false,
+      phonesRegistered: facts.phonesRegistered ?? 0,
+      phonesConfigured: cfg?.phones.length ?? 0,
+      callsRinging: facts.callsRinging ?? 0,
+      plcAdapters: facts.plcAdapters ?? 0,
+      plcPairing: facts.plcPairing ?? false,
+    };
   }
 
   services() {

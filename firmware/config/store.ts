@@ -106,6 +106,11 @@ export class ConfigStore {
   }
 
   /** The current snapshot; never mutated (updates publish a new object). */
+  /** A configuration has been loaded (get() may be called). */
+  get loaded(): boolean {
+    return this.current !== undefined;
+  }
+
   get(): Readonly<Config> {
     if (!this.current) throw new Error('config not loaded');
     return this.current;

@@ -6,4 +6,6 @@ export interface PbxEvents {
   'phone.unregistered': { mac: string; internalNumber: string; reason: 'expired' | 'removed' };
   'trunk.state': { state: TrunkState; detail: string };
   'sip.banned': { address: string; untilMs: number; failures: number };
+  /** Calls in progress and, of those, ringing (not yet answered: ringing or early media). */
+  'calls.changed': { active: number; ringing: number };
 }

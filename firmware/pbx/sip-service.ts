@@ -201,6 +201,7 @@ export class SipService implements Service, TransactionUser {
         trunk,
         ...(this.deps.route ? { route: this.deps.route } : {}),
         ...(this.deps.numbering ? { numbering: this.deps.numbering } : {}),
+        onCallsChanged: (counts) => this.deps.events.emit('calls.changed', counts),
         sip: {
           sendRequest,
           abandon: (req) => invites.get(req)?.terminate(),

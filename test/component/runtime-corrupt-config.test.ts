@@ -68,7 +68,7 @@ for (const { fixture, problem } of CASES) {
       // Started: every service runs.
       t.deepEqual(
         runtime.services().map((s) => `${s.name}=${s.state}`),
-        ['config=running', 'power-led=running', 'http=running', 'console=running'],
+        ['indicators=running', 'config=running', 'http=running', 'console=running'],
       );
       // The bad file is kept aside, byte for byte, under a dated name.
       const report = runtime.configService.lastReport;

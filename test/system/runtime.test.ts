@@ -47,7 +47,7 @@ test('GW-5 system: the runtime boots, answers the console, serves /healthz, and 
   // status
   const status = await rt.command('status');
   t.regex(status, new RegExp(`^version: ${VERSION.replace(/\./g, '\\.')}\\nboard: sim \\(Simulated board \\(runs on a PC\\)\\)\\nuptime: 0d 00:00:\\d\\d\\nservices: `));
-  for (const s of ['config', 'power-led', 'http', 'console']) t.true(status.includes(`${s}=running`), status);
+  for (const s of ['indicators', 'config', 'http', 'console']) t.true(status.includes(`${s}=running`), status);
 
   // help
   const help = await rt.command('help');

@@ -78,6 +78,8 @@ export interface CallManagerDeps {
   route?: (caller: Phone, dialled: string, externalCallsInProgress: number) => Routing;
   /** The numbering plan used to check forwards outside against restriction profiles (RES-4); the built-in one by default. */
   numbering?: () => NumberingPlan;
+  /** Told when the number of calls in progress or ringing changes (indicators). */
+  onCallsChanged?: (counts: { active: number; ringing: number }) => void;
 }
 
 /** What the B2BUA needs of the trunk: where to send, and credentials for its challenges. */
@@ -177,7 +179,16 @@ const VOICEMAIL_STAND_IN_WARNING = 'voicemail is not available yet';
  */
 class Call {
   readonly id = `c${++callCounter}`;
-  state: CallState = 'routing';
+  private current: CallState = 'routing';
+  get state(): CallState {
+    return this.current;
+  }
+  /** Every change is told to the manager (ringing calls make the telephony LED blink, GW-3). */
+  set state(next: CallState) {
+    if (next === this.current) return;
+    this.current = next;
+    this.m.changed();
+  }
   readonly startedAt: number;
   answeredAt?: number;
   private answeredMono?: number;
@@ -1473,8 +1484,25 @@ export class CallManager {
     return this.calls.size;
   }
 
+  private lastCounts = { active: 0, ringing: 0 };
+
+  /** A call's state changed, or a call ended: tell the listener when the counts moved. */
+  changed(): void {
+    let active = 0;
+    let ringing = 0;
+    for (const c of this.calls) {
+      if (c.ended) continue;
+      active++;
+      if (c.state === 'ringing' || c.state === 'early-media') ringing++;
+    }
+    if (active === this.lastCounts.active && ringing === this.lastCounts.ringing) return;
+    this.lastCounts = { active, ringing };
+    this.deps.onCallsChanged?.({ active, ringing });
+  }
+
   forget(call: Call): void {
     this.calls.delete(call);
+    this.changed();
     // Its phones are free again: a callback waiting for them may start (after CALLBACK_SETTLE_MS).
     const now = this.deps.clock.monotonic();
     if (call.a.phone) this.freedAt.set(call.a.phone.mac, now);
@@ -1607,6 +1635,7 @@ export class CallManager {
         );
         this.owner.set(outcome.dialog.key, { call, leg: 'a' });
         this.calls.add(call);
+        this.changed();
         log.info({ call: call.id, requester: requester.internalNumber, target: target.internalNumber }, 'automatic callback: the requester answered, ringing the callee');
         void call.start().catch((err: unknown) => {
           this.deps.log.error({ call: call.id, err: (err as Error).message }, 'callback setup failed');
@@ -1736,6 +1765,7 @@ export class CallManager {
     );
     if (plan) this.logPlan(call.id, plan);
     this.calls.add(call);
+    this.changed();
     this.byInvite.set(req, call);
     void call.start().catch((err: unknown) => {
       this.deps.log.error({ call: call.id, err: (err as Error).message, stack: (err as Error).stack }, 'call setup failed');
@@ -1821,6 +1851,7 @@ export class CallManager {
     );
     this.logPlan(call.id, plan);
     this.calls.add(call);
+    this.changed();
     this.byInvite.set(req, call);
     void call.start().catch((err: unknown) => {
       this.deps.log.error({ call: call.id, err: (err as Error).message, stack: (err as Error).stack }, 'call setup failed');
