@@ -21,6 +21,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { OutgoingRouter } from './pbx/outgoing.ts';
 import { applyConfigChanges } from './pbx/features.ts';
 import { loadNumberingPlan } from './pbx/numbering-plan-file.ts';
+import { VoicemailService, registerVoicemailCommands } from './pbx/voicemail/index.ts';
 
 const VERSION: string = pkg.version;
 
@@ -122,7 +123,19 @@ async function main(): Promise<void> {
           apply: (change) => sip?.calls?.applyCallback(change),
         },
       });
+      const voicemail = new VoicemailService({
+        dataDir,
+        log: logs.get('voicemail'),
+        config: () => rt.config.get(),
+        onCountsChanged: (mac, counts) => sip?.notifyMessageWaiting(mac, counts),
+      });
+      // A phone that (re)registers with messages waiting gets its lamp back (RFC 3842); an empty box needs no NOTIFY.
+      rt.events.on('phone.registered', ({ mac }) => {
+        const counts = voicemail.counts(mac);
+        if (counts.fresh + counts.saved > 0) sip?.notifyMessageWaiting(mac, counts);
+      });
       sip = new SipService({
+        voicemail,
         board: rt.board.definition,
         config: rt.config,
         clock: rt.clock,
@@ -146,6 +159,7 @@ async function main(): Promise<void> {
           }),
       });
       registerPhoneCommands(rt.registry, rt.config, rt.clock);
+      registerVoicemailCommands(rt.registry, () => rt.config.get(), voicemail);
       return [sip];
     },
     systemFacts: () => ({

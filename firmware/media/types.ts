@@ -3,7 +3,7 @@
  * Media never imports SIP: call control turns SDP into these plain values.
  */
 
-import type { AudioSource } from './leg.ts';
+import type { AudioSink, AudioSource } from './leg.ts';
 
 export interface TransportAddress {
   host: string; // IPv4/IPv6 literal
@@ -68,6 +68,11 @@ export interface RelayCall {
    */
   attachPlayer(leg: LegId, source: AudioSource, onEnd?: () => void): void;
   detachPlayer(leg: LegId): void;
+  /** Records what a leg's peer sends (20 ms frames, silence when nothing came); it is still relayed. */
+  attachRecorder(leg: LegId, sink: AudioSink): void;
+  detachRecorder(leg: LegId): void;
+  /** Calls `listener(leg, digit)` for each RFC 4733 digit received; returns the unsubscribe function. */
+  onDtmfReceived(listener: (leg: LegId, digit: string) => void): () => void;
   /** Releases both port pairs; idempotent. */
   close(): void;
 }

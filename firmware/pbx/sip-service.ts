@@ -6,7 +6,7 @@ import type { Service, ServiceContext } from '../core/service.ts';
 import type { Config, ConfigStore } from '../config/index.ts';
 import type { BoardDefinition } from '../hal/index.ts';
 import { defineCommand, fail, noArgs, type CommandRegistry, type StatusSection } from '../api/index.ts';
-import { createResponse, newTag, serialize, topVia, type SipMessage, type SipRequest, type Via } from '../sip/message/index.ts';
+import { createRequest, createResponse, newBranch, newCallId, newTag, serialize, topVia, type SipMessage, type SipRequest, type Via } from '../sip/message/index.ts';
 import { SipTransport, type Endpoint } from '../sip/transport/index.ts';
 import {
   TransactionLayer,
@@ -27,6 +27,7 @@ import type { MediaEngine } from '../media/types.ts';
 import { CallManager } from './calls/call-manager.ts';
 import type { SdpPort } from './calls/sdp-port.ts';
 import type { Routing } from './calls/call-manager.ts';
+import { messageSummary, type VoicemailPort } from './voicemail/index.ts';
 import { TrunkRegistration } from './trunk/registration.ts';
 import type { Phone } from '../config/index.ts';
 import type { NumberingPlan } from './frenchplan/index.ts';
@@ -53,6 +54,8 @@ export interface SipServiceDeps {
   addStatusSection(s: StatusSection): void;
   /** Live transactions allowed (503 beyond); a registrar benchmark needs many. */
   maxTransactions?: number;
+  /** Voicemail boxes (VOX-1), for the B2BUA's voicemail steps and 888. */
+  voicemail?: VoicemailPort;
   /** Makes the media relay for calls (a factory from main.ts: it binds sockets; one per service start). */
   media?: () => MediaEngine;
   sdp?: SdpPort;
@@ -119,6 +122,45 @@ export class SipService implements Service, TransactionUser {
     });
   }
 
+  private sendToPhone: ((req: SipRequest, dest: Destination) => void) | undefined;
+  private advertised: { host: string; port: number } | undefined;
+
+  /**
+   * RFC 3842 message-waiting indication, unsolicited (phones here do not
+   * subscribe until issue 9): a NOTIFY with the box's counts to every
+   * registered contact of the phone. Sent when the counts change and when
+   * the phone registers, so a phone that restarts gets its lamp back.
+   */
+  notifyMessageWaiting(mac: string, counts: { fresh: number; saved: number }): void {
+    const phone = this.deps.config.get().phones.find((p) => p.mac === mac);
+    const send = this.sendToPhone;
+    const adv = this.advertised;
+    if (!phone || !send || !adv || !this.registrar) return;
+    const account = `sip:${phone.internalNumber}@${adv.host}`;
+    const body = Buffer.from(messageSummary(account, counts));
+    for (const b of this.registrar.contactsOf(mac)) {
+      const transport = b.source.transport.toUpperCase();
+      const req = createRequest({
+        method: 'NOTIFY',
+        uri: b.contact,
+        headers: [
+          ['Via', `SIP/2.0/${transport} ${adv.host}:${adv.port};branch=${newBranch()};rport`],
+          ['Max-Forwards', '70'],
+          ['From', `<${account}>;tag=${newTag()}`],
+          ['To', `<${account}>`],
+          ['Call-ID', newCallId()],
+          ['CSeq', '1 NOTIFY'],
+          ['Event', 'message-summary'],
+          ['Subscription-State', 'active'],
+          ['Content-Type', 'application/simple-message-summary'],
+        ],
+        body,
+      });
+      send(req, { ...b.source });
+    }
+    this.deps.log.info({ phone: phone.internalNumber, new: counts.fresh, saved: counts.saved }, 'message-waiting NOTIFY sent');
+  }
+
   get port(): number {
     return this.transport?.port ?? 0;
   }
@@ -175,6 +217,8 @@ export class SipService implements Service, TransactionUser {
       return tx !== undefined;
     };
     const advertise = { host: this.deps.board.network.advertise, port: transport.port };
+    this.sendToPhone = (req, dest) => void sendRequest(req, dest, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
+    this.advertised = advertise;
     const trunk = new TrunkRegistration(
       {
         clock: this.deps.clock,
@@ -202,6 +246,7 @@ export class SipService implements Service, TransactionUser {
         ...(this.deps.route ? { route: this.deps.route } : {}),
         ...(this.deps.numbering ? { numbering: this.deps.numbering } : {}),
         onCallsChanged: (counts) => this.deps.events.emit('calls.changed', counts),
+        ...(this.deps.voicemail ? { voicemail: this.deps.voicemail } : {}),
         sip: {
           sendRequest,
           abandon: (req) => invites.get(req)?.terminate(),

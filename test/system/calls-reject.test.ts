@@ -14,6 +14,12 @@ import type { Config } from '../../firmware/config/index.ts';
 const phones = makePhones(3, 0); // 601, 602, 603
 const [p601, p602, p603] = phones as [(typeof phones)[0], (typeof phones)[0], (typeof phones)[0]];
 
+/** 602 without voicemail: an unanswered call to it ends with 480 (with voicemail, test/system/voicemail.test.ts). */
+function noVoicemail(c: Config): void {
+  c.phones = structuredClone(c.phones);
+  c.phones.find((p) => p.mac === p602.mac)!.voicemail.enabled = false;
+}
+
 async function pbxFor(t: import('ava').ExecutionContext, patch?: (c: Config) => void): Promise<{ pbx: PbxProcess; target: string }> {
   const pbx = await startPbx({ phones, ...(patch ? { patch } : {}) });
   t.teardown(() => pbx.stop());
@@ -37,8 +43,8 @@ test('issue 4, NUM-3, issue 5 §3: an unknown internal number gets the informati
   t.regex(await pbx.command('journal'), /^\S+ \S+ {2}601 -> 699 {2}failed {2}0s {2}internal$/);
 });
 
-test('issue 4: a callee that is not registered gets 480 Temporarily Unavailable (RFC 3261 §21.4.18), journal: missed (LOG-1)', async (t) => {
-  const { pbx, target } = await pbxFor(t);
+test('issue 4: a callee that is not registered (and has no voicemail) gets 480 Temporarily Unavailable (RFC 3261 §21.4.18), journal: missed (LOG-1)', async (t) => {
+  const { pbx, target } = await pbxFor(t, noVoicemail);
   const r = await callExpecting(t, target, p601, '602', 480);
   t.is(r.status, 0, `${r.errors}\n${r.logs}`);
   t.regex(r.logs, /final status 480/);
@@ -93,8 +99,9 @@ test('issue 4, FWD-6: a callee in a call with call waiting off is busy: a second
   t.regex(journal, /601 -> 602 {2}answered by 602 {2}[3-5]s/);
 });
 
-test('issue 4: nobody picks up: after sip.ringTimeoutSeconds the callee gets CANCEL (§9.1) and the caller 480, journal: missed', async (t) => {
+test('issue 4: nobody picks up (no voicemail): after sip.ringTimeoutSeconds the callee gets CANCEL (§9.1) and the caller 480, journal: missed', async (t) => {
   const { pbx, target } = await pbxFor(t, (c) => {
+    noVoicemail(c);
     c.sip.ringTimeoutSeconds = 5;
   });
   const calleePort = await freePort();
@@ -115,6 +122,7 @@ test('issue 4: nobody picks up: after sip.ringTimeoutSeconds the callee gets CAN
 
 test('issue 4, RFC 3261 §17.1.1.2 Timer B: a registered callee that never answers the INVITE: the caller gets 480 after 64*T1, nothing left', async (t) => {
   const { pbx, target } = await pbxFor(t, (c) => {
+    noVoicemail(c);
     c.sip.timers.t1 = 100; // Timer B = 6.4 s
   });
   // Registered from a port where nothing will listen: the phone is gone.

@@ -85,18 +85,22 @@ test.serial('INB-1, NUM-1: the main number rings the reception, then after its r
   t.regex(await pbx.command('journal 602'), new RegExp(`${CALLER} -> ${MAIN}`));
 });
 
-test.serial('INB-1: nobody answers the main number: reception, Standard group, then the reception\'s voicemail (its stand-in: 480 with a Warning); missed in every journal', async (t) => {
+test.serial('INB-1, VOX-1: nobody answers the main number: reception, Standard group, then the reception\'s voicemail answers and records the caller; missed in every journal', async (t) => {
   const opPort = await freePort();
   const pbx = await startPbx({ phones, patch: office(opPort, (c) => (c.groups[0]!.ringSecondsPerMember = 5)) });
   t.teardown(() => pbx.stop());
   const uas = [await phoneUas(t, pbx, p410, 'call-uas-ring-only.xml'), await phoneUas(t, pbx, p411, 'call-uas-ring-only.xml')];
   await new Promise((r) => setTimeout(r, 300));
-  const op = await operatorCalls(pbx, CALLER, MAIN);
+  // The operator's caller stays 3 s on the line after the voicemail answers (greeting, beep, then silence recorded).
+  const op = await operatorCalls(pbx, CALLER, MAIN, 3000);
   t.is(op.status, 0, `operator:\n${op.errors}\n${op.logs}\n${op.stdout.slice(-3000)}\n${pbx.stderr().slice(-5000)}`);
-  t.regex(op.logs, /FINAL 480 399 pbxgate "voicemail is not available yet \(voicemail of 410\)"/);
+  t.regex(op.logs, /ANSWERED/);
   for (const u of uas) t.is((await u.done).status, 0);
+  const log = await logMatching(pbx, /voicemail: message stored/, 5000);
+  t.regex(log, /"box":"410","mode":"deposit".*voicemail answers/);
   await assertCallsIdle(t, pbx);
-  t.regex(await pbx.command('journal 411'), new RegExp(`${CALLER} -> ${MAIN} {2}missed {2}0s {2}inbound`));
+  t.regex(await pbx.command('journal 411'), new RegExp(`${CALLER} -> ${MAIN} {2}missed {2}\\d+s {2}inbound`));
+  t.regex(await pbx.command('voicemail 410'), new RegExp(`^410  1 new, 0 saved\\n  \\S+ \\S+  from ${CALLER}  0:0[12]  new$`));
 });
 
 test.serial('INB-3, FWD-4, FWD-7: a DID rings its phone; unanswered after its rings it is forwarded to a mobile through the trunk, showing the first caller (per phone choice) with Diversion (RFC 5806) naming the DID', async (t) => {

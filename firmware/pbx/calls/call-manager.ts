@@ -41,6 +41,7 @@ import { WavPlayer } from '../../media/player.ts';
 import { toneSamples, type ToneName } from '../../media/tones.ts';
 import { applyCallbackChange, dueCallbacks, LAST_BUSY_WINDOW_MS, type CallbackChange, type CallbackContext, type CallbackRequest } from '../callback.ts';
 import { CallbackDialer } from './callback-dialer.ts';
+import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, type VoicemailPort, type VoiceEvent } from '../voicemail/index.ts';
 
 /** What the B2BUA needs from the SIP service below it. */
 export interface SipSender {
@@ -78,6 +79,8 @@ export interface CallManagerDeps {
   route?: (caller: Phone, dialled: string, externalCallsInProgress: number) => Routing;
   /** The numbering plan used to check forwards outside against restriction profiles (RES-4); the built-in one by default. */
   numbering?: () => NumberingPlan;
+  /** Voicemail boxes (VOX-1); absent, a voicemail step ends the call with 480 and a Warning. */
+  voicemail?: VoicemailPort;
   /** Told when the number of calls in progress or ringing changes (indicators). */
   onCallsChanged?: (counts: { active: number; ringing: number }) => void;
 }
@@ -412,10 +415,8 @@ class Call {
     if (step.kind !== 'ring') {
       for (const l of this.bLegs) this.cancelLeg(l);
       this.log.info({ call: this.id, step: step.label }, 'call plan: final step');
-      if (step.kind === 'voicemail') {
-        // Voice services (issue 7) will answer here; until then the caller learns it in a Warning.
-        this.rejectWithWarning(480, 'Temporarily Unavailable', `${VOICEMAIL_STAND_IN_WARNING} (${step.label})`, 'unavailable');
-      } else this.reject(step.status, step.reason, step.status === 486 ? 'busy' : step.status === 404 ? 'not-found' : 'unavailable');
+      if (step.kind === 'voicemail') this.startVoicemail(step);
+      else this.reject(step.status, step.reason, step.status === 486 ? 'busy' : step.status === 404 ? 'not-found' : 'unavailable');
       return;
     }
     for (const l of this.bLegs) if (isLive(l) && !step.targets.some((t) => sameTarget(t, l.target))) this.cancelLeg(l);
@@ -677,6 +678,79 @@ class Call {
       this.sendBye('a');
       this.end('feature');
     }, seconds * 1000);
+  }
+
+  /** The voice dialogue on leg A (voicemail deposit or 888 retrieval), if one runs. */
+  private voice?: VoiceSession;
+  /** The call ended in a voicemail dialogue (journal: the person missed it). */
+  private inVoicemail = false;
+
+  /**
+   * A voicemail step (VOX-1, NUM-7): the PBX answers the caller itself and
+   * runs a dialogue on leg A: leaving a message in `step.mac`'s box, or,
+   * for 888, listening to one's own (or, with the PIN, another) box.
+   */
+  private startVoicemail(step: Extract<PlanStep, { kind: 'voicemail' }>): void {
+    const vm = this.m.deps.voicemail;
+    const box = vm?.box(step.mac);
+    const listening = this.target.kind === 'voicemail';
+    // 888 from a phone whose own voicemail is off can still log into another box (PIN).
+    if (!vm || (!box && !listening) || !this.relay || !this.a.tx) {
+      // No voice services here, or that phone's voicemail is off: the caller learns it in a Warning.
+      this.rejectWithWarning(480, 'Temporarily Unavailable', `${VOICEMAIL_STAND_IN_WARNING} (${step.label})`, 'unavailable');
+      return;
+    }
+    const voiceFormats = SUPPORTED_FORMATS.filter((f) => f.encoding === 'PCMA' || f.encoding === 'PCMU' || f.encoding === 'telephone-event');
+    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), voiceFormats);
+    if (!r.ok || !r.formats.some((f) => f.encoding !== 'telephone-event')) {
+      this.reject(488, 'Not Acceptable Here', 'rejected');
+      return;
+    }
+    this.formats = r.formats;
+    this.a.lastSdp = r.body;
+    this.relay.setRemote('a', { ...this.a.offer.remote, formats: r.formats });
+    this.inVoicemail = true;
+    this.state = 'answered';
+    this.answeredMono = this.m.deps.clock.monotonic();
+    const ok = this.respondA(200, 'OK', r.body);
+    if (ok) this.armOkRetransmission(ok);
+    // The dialogue (pure, pbx/voicemail/menus) and the box it works on: a login from 888 may switch boxes.
+    let dialogue: (e: VoiceEvent) => ReturnType<typeof retrieval>['actions'];
+    let boxMac: () => string;
+    if (listening) {
+      let st = retrievalStart(box);
+      dialogue = (e) => {
+        const out = retrieval(st, e, (n) => vm.boxByNumber(n));
+        st = out.state;
+        return out.actions;
+      };
+      boxMac = () => st.box?.mac ?? step.mac;
+    } else if (box) {
+      let st = depositStart({ mac: box.mac, number: box.number, hasGreeting: box.hasGreeting, boxFull: box.full, maxMs: box.maxMs });
+      dialogue = (e) => {
+        const out = deposit(st, e);
+        st = out.state;
+        return out.actions;
+      };
+      boxMac = () => box.mac;
+    } else return;
+    this.voice = new VoiceSession({
+      clock: this.m.deps.clock,
+      log: this.log,
+      relay: this.relay,
+      leg: 'a',
+      clips: vm.clips,
+      step: dialogue,
+      onRecording: (samples) => vm.store(boxMac(), samples, this.a.party.number),
+      onDelete: (id) => vm.remove(boxMac(), id),
+      onMarkSaved: (id) => vm.markSaved(boxMac(), id),
+      onHangup: () => {
+        this.sendBye('a');
+        this.end('voicemail');
+      },
+    });
+    this.log.info({ call: this.id, box: step.number, mode: listening ? 'listen' : 'deposit' }, 'voicemail answers');
+    this.voice.start();
   }
 
   /** A refusal's final response: the reason phrase says why, and a Warning (RFC 3261 §20.43) says it in full. */
@@ -1334,6 +1408,9 @@ class Call {
     this.delayed = [];
     this.okTimer?.cancel();
     this.noAckTimer?.cancel();
+    // A message being recorded is kept when the caller hangs up (before the relay goes).
+    this.voice?.callerHungUp();
+    this.voice = undefined;
     const stats = this.relay ? { a: this.relay.stats('a'), b: this.relay.stats('b') } : undefined;
     this.relay?.close();
     const release = (d: Dialog | undefined): void => {
@@ -1350,7 +1427,8 @@ class Call {
     for (const d of Object.values(this.replaced)) release(d);
     for (const d of this.transfer?.forks.flatMap((f) => f.dialogs.dialogs()) ?? []) release(d);
     const now = this.m.deps.clock.monotonic();
-    const answered = this.answeredMono !== undefined;
+    // Voicemail answered the caller, not a person: for the journal the call was missed (LOG-1).
+    const answered = this.answeredMono !== undefined && !this.inVoicemail;
     const outbound = this.target.kind === 'external' || (this.target.kind === 'refuse' && this.target.external);
     const inbound = this.a.phone === undefined;
     // Calls meant for us (a phone, a group, a public number) that nobody answered are "missed" (LOG-1).
@@ -1372,7 +1450,7 @@ class Call {
         // An outbound call nobody answered is the caller's own: "failed" unless they gave up (cancelled).
         outcome: answered
           ? 'answered'
-          : forUs && (reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' || reason === 'unavailable')
+          : forUs && (reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' || reason === 'unavailable' || this.inVoicemail)
             ? 'missed'
             : 'failed',
         phones: [...phones],

@@ -60,5 +60,7 @@ export type CallEndReason =
   | 'no-ack'
   | 'error'
   | 'shutdown'
+  /** The voicemail dialogue ended (message left, or 888 done). */
+  | 'voicemail'
   /** An attended transfer joined the call's parties to another call (RFC 5589 §7). */
   | 'transferred';

@@ -5,14 +5,18 @@ import test from 'ava';
 import { FakeClock } from '../../../firmware/core/clock.ts';
 import { LogRegistry } from '../../../firmware/core/logger.ts';
 import { CallJournal, factoryDefaults, type Config } from '../../../firmware/config/index.ts';
-import { CallManager, REFUSAL_TONE_SECONDS, type SipSender } from '../../../firmware/pbx/calls/call-manager.ts';
+import { CallManager, REFUSAL_TONE_SECONDS, type CallManagerDeps, type SipSender } from '../../../firmware/pbx/calls/call-manager.ts';
 import { sdpAdapter } from '../../../firmware/pbx/calls/sdp-adapter.ts';
 import type { Binding } from '../../../firmware/pbx/registrar/bindings.ts';
 import type { LegId, LegRemote, LegStats, MediaEngine, RelayCall } from '../../../firmware/media/types.ts';
-import type { AudioSource } from '../../../firmware/media/leg.ts';
+import type { AudioSink, AudioSource } from '../../../firmware/media/leg.ts';
 import { createResponse, getCSeq, parseMessage, type SipRequest, type SipResponse } from '../../../firmware/sip/message/index.ts';
 import type { ClientTransactionUser, Destination, ServerTransactionHandle } from '../../../firmware/sip/transaction/index.ts';
 import { makePhones } from '../../support/pbx-process.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VoicemailService } from '../../../firmware/pbx/voicemail/index.ts';
 
 const SDP = [
   'v=0',
@@ -73,6 +77,24 @@ class FakeRelay implements RelayCall {
   detachPlayer(leg: LegId): void {
     delete this.players[leg];
   }
+  recorders: Partial<Record<LegId, AudioSink>> = {};
+  attachRecorder(leg: LegId, sink: AudioSink): void {
+    this.recorders[leg] = sink;
+  }
+  detachRecorder(leg: LegId): void {
+    delete this.recorders[leg];
+  }
+  dtmfListeners: Array<(leg: LegId, digit: string) => void> = [];
+  onDtmfReceived(listener: (leg: LegId, digit: string) => void): () => void {
+    this.dtmfListeners.push(listener);
+    return () => {
+      this.dtmfListeners = this.dtmfListeners.filter((l) => l !== listener);
+    };
+  }
+  /** The peer of `leg` sends an RFC 4733 digit. */
+  dtmf(leg: LegId, digit: string): void {
+    for (const l of [...this.dtmfListeners]) l(leg, digit);
+  }
   stats(): LegStats {
     return { packetsReceived: 0, packetsSent: 0, bytesReceived: 0, packetsLost: 0, jitterMs: 0, latchedFrom: null, lastPayloadType: null, dtmfReceived: '' };
   }
@@ -81,7 +103,7 @@ class FakeRelay implements RelayCall {
   }
 }
 
-function setup(contactsPerCallee = 1) {
+function setup(contactsPerCallee = 1, extra: (config: Config) => Partial<CallManagerDeps> = () => ({})) {
   const clock = new FakeClock();
   const config: Config = structuredClone(factoryDefaults('x'.repeat(12))) as Config;
   config.phones = makePhones(3, 0);
@@ -129,6 +151,7 @@ function setup(contactsPerCallee = 1) {
     journal,
     config: () => config,
     contactsOf: (mac) => (registered.has(mac) ? bindings(mac) : []),
+    ...extra(config),
   });
   const serverTx = (req: SipRequest) => {
     const responses: SipResponse[] = [];
@@ -730,4 +753,67 @@ test('FWD-6 automatic callback: the requester does not answer within the ring ti
   t.deepEqual(s.manager.pendingCallbacks(), []);
   t.true(s.relays[0]!.closed);
   t.is(s.manager.count(), 0);
+});
+
+test('VOX-1: 601 calls 603, not registered: voicemail answers (200, G.711 + telephone-event), greeting, beep, records; 601 hangs up after 2 s: the message is stored, the journal says missed', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'pbxgate-vmcall-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const counts: Array<[string, number]> = [];
+  let voicemail: VoicemailService | undefined;
+  const s = setup(1, (config) => {
+    voicemail = new VoicemailService({ dataDir: root, log: new LogRegistry({ level: 'silent' }).get('vm'), config: () => config, onCountsChanged: (mac, c) => counts.push([mac, c.fresh]) });
+    return { voicemail };
+  });
+  const p603 = s.config.phones[2]!;
+  const req = invite('601', '603');
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  const ok = a.responses.at(-1)!;
+  t.is(ok.status, 200);
+  t.regex(ok.body.toString(), /m=audio 20000 RTP\/AVP 8 101/);
+  const relay = s.relays[0]!;
+  t.truthy(relay.players.a, 'the greeting plays');
+  relay.players.a!.onEnd!();
+  t.truthy(relay.players.a, 'then the beep');
+  relay.players.a!.onEnd!();
+  const rec = relay.recorders.a;
+  if (!rec) return t.fail('recording');
+  for (let i = 0; i < 100; i++) rec.write(new Int16Array(160).fill(1000));
+  const bye = inDialogFromA('call-a@test', '601', '603', toTagOf(ok), 'BYE', 3);
+  s.manager.inDialog(bye, s.serverTx(bye).tx);
+  const stored = voicemail!.messages(p603.mac);
+  t.is(stored.length, 1);
+  t.like(stored[0], { caller: '601', durationMs: 2000, state: 'new' });
+  t.deepEqual(counts, [[p603.mac, 1]], 'message waiting for 603');
+  t.like(s.journal.query()[0], { from: '601', to: '603', outcome: 'missed' });
+  t.true(relay.closed);
+  t.is(s.clock.pending(), 0);
+});
+
+test('NUM-7: 888 from 602 with one message: welcome, counts, the message; 3 deletes it; end of messages, goodbye and BYE from the PBX', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'pbxgate-vmcall-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  let voicemail: VoicemailService | undefined;
+  const s = setup(1, (config) => {
+    voicemail = new VoicemailService({ dataDir: root, log: new LogRegistry({ level: 'silent' }).get('vm'), config: () => config });
+    return { voicemail, route: (caller, dialled) => (dialled === '888' ? { kind: 'call', target: { kind: 'voicemail', phone: caller } } : { kind: 'refuse', status: 404, reason: 'Not Found', warning: 'x', tone: 'special-information', number: dialled, external: false }) };
+  });
+  const p602 = s.config.phones[1]!;
+  voicemail!.store(p602.mac, new Int16Array(8000), '0612345678');
+  const req = invite('602', '888');
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '602');
+  await s.settle();
+  t.is(a.responses.at(-1)?.status, 200);
+  const relay = s.relays[0]!;
+  for (let i = 0; i < 3; i++) relay.players.a!.onEnd!(); // welcome, counts, message
+  relay.dtmf('a', '3');
+  t.deepEqual(voicemail!.messages(p602.mac), [], 'deleted');
+  relay.players.a!.onEnd!(); // "deleted, end of messages, goodbye"
+  const bye = s.sent.filter((x) => x.req.method === 'BYE');
+  t.is(bye.length, 1);
+  t.is(bye[0]!.dest.host, '192.0.2.1', 'to the caller');
+  t.is(s.manager.count(), 0);
+  t.true(relay.closed);
 });

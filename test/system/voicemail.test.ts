@@ -1,0 +1,58 @@
+/**
+ * Issue 7, VOX-1 / NUM-7 over loopback with the real program: a phone
+ * leaves a message in another phone's voicemail (SIPp speaking the G.711
+ * audio it ships), the box's phone gets its message lamp (RFC 3842 NOTIFY),
+ * listens with 888 and deletes the message with the 3 key (RFC 4733), and
+ * the lamp goes off. Serial: runSipp blocks this event loop.
+ */
+import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPbx, makePhones, freePort, logMatching } from '../support/pbx-process.ts';
+import { runSipp, startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle } from '../support/sipp.ts';
+import { readWav } from '../../firmware/media/wav.ts';
+
+const phones = makePhones(2, 0); // 601, 602
+const [p601, p602] = phones as [(typeof phones)[0], (typeof phones)[0]];
+
+test.serial('VOX-1, NUM-7: 601 leaves 602 a spoken message; 602 gets the message lamp, listens with 888, deletes it with 3, and the lamp goes off', async (t) => {
+  // 602 forwards every call to its voicemail (FWD-1): its registered port only takes the NOTIFYs.
+  const pbx = await startPbx({
+    phones,
+    patch: (c) => {
+      c.phones = structuredClone(c.phones);
+      c.phones[1]!.forwards.unconditional = { enabled: true, destination: 'voicemail' };
+    },
+  });
+  t.teardown(() => pbx.stop());
+  const target = `127.0.0.1:${pbx.sipPort}`;
+  // 602 registers (its box is empty: no NOTIFY yet), then its port answers the two message-summary NOTIFYs.
+  const phonePort = await freePort();
+  t.is(registerFrom(target, p602, phonePort).status, 0);
+  const lamp = startSipp(target, 'phone-mwi.xml', phonePort, ['-m', '2', '-trace_logs', '-timeout', '40', '-timeout_error']);
+  t.teardown(() => lamp.stop());
+  await new Promise((r) => setTimeout(r, 300));
+
+  const deposit = runSipp(target, 'call-uac-voice.xml', await freePort(), ['-inf', callCsv([p601.sip.username, authKeyword(p601), '602']), '-m', '1', '-d', '3000', '-timeout', '30', '-timeout_error']);
+  t.is(deposit.status, 0, `601 leaves a message:\n${deposit.errors}\n${pbx.stderr().slice(-4000)}`);
+  await logMatching(pbx, /voicemail: message stored/, 5000);
+  t.regex(await pbx.command('voicemail 602'), /^602 {2}1 new, 0 saved\n {2}\S+ \S+ {2}from 601 {2}0:0[12] {2}new$/);
+  // The message is what 601 said: the G.711 audio of g711a.pcap, not silence.
+  const box = join(pbx.dataDir, 'voicemail', p602.mac.replace(/:/g, ''));
+  const file = readdirSync(box).find((f) => f.endsWith('.wav'));
+  if (!file) return t.fail('no message file');
+  const wav = readWav(readFileSync(join(box, file)));
+  t.is(wav.sampleRate, 8000);
+  const rms = Math.sqrt(wav.samples.reduce((s, x) => s + x * x, 0) / wav.samples.length);
+  t.true(rms > 100, `the message holds speech (rms ${rms.toFixed(0)})`);
+
+  const listen = runSipp(target, 'call-uac-888-delete.xml', await freePort(), ['-inf', callCsv([p602.sip.username, authKeyword(p602), '888']), '-m', '1', '-d', '2000', '-timeout', '30', '-timeout_error']);
+  t.is(listen.status, 0, `602 listens and deletes:\n${listen.errors}\n${pbx.stderr().slice(-4000)}`);
+  await logMatching(pbx, /voicemail: message deleted/, 5000);
+  t.regex(await pbx.command('voicemail 602'), /^602 {2}0 new, 0 saved$/);
+  const mwi = await lamp.done;
+  t.is(mwi.status, 0, `602's lamp:\n${mwi.errors}`);
+  t.regex(mwi.logs, /MWI yes 1\/0[\s\S]*MWI no 0\/0/);
+  await assertCallsIdle(t, pbx);
+  t.regex(await pbx.command('journal 602'), /601 -> 602 {2}missed/);
+});
