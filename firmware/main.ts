@@ -22,6 +22,7 @@ import { OutgoingRouter } from './pbx/outgoing.ts';
 import { applyConfigChanges } from './pbx/features.ts';
 import { loadNumberingPlan } from './pbx/numbering-plan-file.ts';
 import { VoicemailService, registerVoicemailCommands } from './pbx/voicemail/index.ts';
+import { MailService, registerMailCommands, voicemailMailForStored } from './mail/index.ts';
 
 const VERSION: string = pkg.version;
 
@@ -123,11 +124,30 @@ async function main(): Promise<void> {
           apply: (change) => sip?.calls?.applyCallback(change),
         },
       });
+      const mail = new MailService({
+        dataDir,
+        clock: rt.clock,
+        log: logs.get('mail'),
+        config: () => rt.config.get().smtp,
+        watchConfig: (on) => rt.config.onChange((changed) => (changed.includes('smtp') ? on() : undefined)),
+        hostname: () => rt.config.get().system.hostname,
+      });
+      registerMailCommands(rt.registry, mail);
       const voicemail = new VoicemailService({
         dataDir,
         log: logs.get('voicemail'),
         config: () => rt.config.get(),
         onCountsChanged: (mac, counts) => sip?.notifyMessageWaiting(mac, counts),
+        // VOX-1: each new message by e-mail when the phone wants it; the outbox keeps it until delivered.
+        onNewMessage: (mac, message, wavPath) => {
+          const email = voicemailMailForStored(rt.config.get(), mac, message, wavPath);
+          if (!email) return;
+          try {
+            mail.enqueue(email);
+          } catch (err) {
+            logs.get('mail').error({ mac, id: message.id, err: (err as Error).message }, 'voicemail e-mail could not be queued');
+          }
+        },
       });
       // A phone that (re)registers with messages waiting gets its lamp back (RFC 3842); an empty box needs no NOTIFY.
       rt.events.on('phone.registered', ({ mac }) => {
@@ -160,7 +180,7 @@ async function main(): Promise<void> {
       });
       registerPhoneCommands(rt.registry, rt.config, rt.clock);
       registerVoicemailCommands(rt.registry, () => rt.config.get(), voicemail);
-      return [sip];
+      return [sip, mail];
     },
     systemFacts: () => ({
       ...(sip?.trunk ? { trunk: sip.trunk.status().state } : {}),
