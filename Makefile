@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: run test build deps deps-test typecheck bench clean
+.PHONY: run test build deps deps-test typecheck bench clean prompts
 
 # Install scripts are blocked here: dependencies install without them, and the
 # one native addon that needs compiling (epoll, for onoff) is built explicitly.
@@ -20,11 +20,16 @@ deps-test: deps
 typecheck: deps
 	tsc -p tsconfig.json --noEmit
 
-run: deps
+run: deps prompts
 	tsx firmware/main.ts --board sim
 
-build: deps
+build: deps prompts
 	node scripts/build.mjs
+
+# The spoken prompts (espeak-ng, French and English) into out/prompts, beside the executables; cached by text hash.
+prompts: deps
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || bash scripts/install-debian-deps.sh
+	node scripts/build-prompts.mjs
 
 # AVA_FLAGS=--tap gives CI a machine-readable summary.
 test: deps-test typecheck build

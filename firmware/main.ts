@@ -23,6 +23,7 @@ import { applyConfigChanges } from './pbx/features.ts';
 import { loadNumberingPlan } from './pbx/numbering-plan-file.ts';
 import { VoicemailService, registerVoicemailCommands } from './pbx/voicemail/index.ts';
 import { MailService, registerMailCommands, voicemailMailForStored } from './mail/index.ts';
+import { PreloadedPrompts, findPromptDir } from './voice/index.ts';
 
 const VERSION: string = pkg.version;
 
@@ -133,8 +134,10 @@ async function main(): Promise<void> {
         hostname: () => rt.config.get().system.hostname,
       });
       registerMailCommands(rt.registry, mail);
+      const prompts = new PreloadedPrompts(findPromptDir(process.execPath, process.cwd(), process.env), logs.get('voice'));
       const voicemail = new VoicemailService({
         dataDir,
+        prompts,
         log: logs.get('voicemail'),
         config: () => rt.config.get(),
         onCountsChanged: (mac, counts) => sip?.notifyMessageWaiting(mac, counts),
@@ -180,7 +183,7 @@ async function main(): Promise<void> {
       });
       registerPhoneCommands(rt.registry, rt.config, rt.clock);
       registerVoicemailCommands(rt.registry, () => rt.config.get(), voicemail);
-      return [sip, mail];
+      return [prompts, sip, mail];
     },
     systemFacts: () => ({
       ...(sip?.trunk ? { trunk: sip.trunk.status().state } : {}),

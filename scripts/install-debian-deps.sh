@@ -3,8 +3,8 @@
 # Called by `make deps-test`; safe to run again (does nothing when all are there).
 set -euo pipefail
 
-# The one list: the build (cross toolchain, qemu-user for the arm64 smoke test)
-# and the real peers of test/system (see DESIGN.md §4).
+# The one list: the build (cross toolchain, qemu-user for the arm64 smoke test),
+# the real peers of test/system (see DESIGN.md §4) and the HIL emulator.
 PACKAGES=(
   qemu-user-static
   binutils-aarch64-linux-gnu
@@ -15,6 +15,16 @@ PACKAGES=(
   kamailio
   rtpengine-daemon
   socat
+  # voice: sox makes the upload test files; espeak-ng speaks the system prompts at build time
+  sox
+  espeak-ng
+  # test/hil (docs/hil.md): the arm64 system emulator, the initramfs packer,
+  # and ip/nsenter/unshare for its network namespace. The arm64 kernel and
+  # busybox are Debian packages too, fetched by scripts/qemu/build-image.sh.
+  qemu-system-arm
+  cpio
+  iproute2
+  util-linux
 )
 
 missing=()

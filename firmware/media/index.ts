@@ -13,3 +13,5 @@ export * from './wav.ts';
 export * from './player.ts';
 export * from './recorder.ts';
 export * from './tones.ts';
+export * from './audio-import.ts';
+export * from './resample.ts';

@@ -26,6 +26,8 @@ test.serial('VOX-1, NUM-7: 601 leaves 602 a spoken message; 602 gets the message
   });
   t.teardown(() => pbx.stop());
   const target = `127.0.0.1:${pbx.sipPort}`;
+  // 601 speaks for 9 s: the spoken greeting (about 4 s), the beep, then the message. 602 presses 3 after 7 s of
+  // 888: after the welcome and the count, while the message plays.
   // 602 registers (its box is empty: no NOTIFY yet), then its port answers the two message-summary NOTIFYs.
   const phonePort = await freePort();
   t.is(registerFrom(target, p602, phonePort).status, 0);
@@ -33,10 +35,10 @@ test.serial('VOX-1, NUM-7: 601 leaves 602 a spoken message; 602 gets the message
   t.teardown(() => lamp.stop());
   await new Promise((r) => setTimeout(r, 300));
 
-  const deposit = runSipp(target, 'call-uac-voice.xml', await freePort(), ['-inf', callCsv([p601.sip.username, authKeyword(p601), '602']), '-m', '1', '-d', '3000', '-timeout', '30', '-timeout_error']);
+  const deposit = runSipp(target, 'call-uac-voice.xml', await freePort(), ['-inf', callCsv([p601.sip.username, authKeyword(p601), '602']), '-m', '1', '-d', '9000', '-timeout', '30', '-timeout_error']);
   t.is(deposit.status, 0, `601 leaves a message:\n${deposit.errors}\n${pbx.stderr().slice(-4000)}`);
   await logMatching(pbx, /voicemail: message stored/, 5000);
-  t.regex(await pbx.command('voicemail 602'), /^602 {2}1 new, 0 saved\n {2}\S+ \S+ {2}from 601 {2}0:0[12] {2}new$/);
+  t.regex(await pbx.command('voicemail 602'), /^602 {2}1 new, 0 saved\n {2}\S+ \S+ {2}from 601 {2}0:0[1-8] {2}new$/);
   // The message is what 601 said: the G.711 audio of g711a.pcap, not silence.
   const box = join(pbx.dataDir, 'voicemail', p602.mac.replace(/:/g, ''));
   const file = readdirSync(box).find((f) => f.endsWith('.wav'));
@@ -46,7 +48,7 @@ test.serial('VOX-1, NUM-7: 601 leaves 602 a spoken message; 602 gets the message
   const rms = Math.sqrt(wav.samples.reduce((s, x) => s + x * x, 0) / wav.samples.length);
   t.true(rms > 100, `the message holds speech (rms ${rms.toFixed(0)})`);
 
-  const listen = runSipp(target, 'call-uac-888-delete.xml', await freePort(), ['-inf', callCsv([p602.sip.username, authKeyword(p602), '888']), '-m', '1', '-d', '2000', '-timeout', '30', '-timeout_error']);
+  const listen = runSipp(target, 'call-uac-888-delete.xml', await freePort(), ['-inf', callCsv([p602.sip.username, authKeyword(p602), '888']), '-m', '1', '-d', '7000', '-timeout', '30', '-timeout_error']);
   t.is(listen.status, 0, `602 listens and deletes:\n${listen.errors}\n${pbx.stderr().slice(-4000)}`);
   await logMatching(pbx, /voicemail: message deleted/, 5000);
   t.regex(await pbx.command('voicemail 602'), /^602 {2}0 new, 0 saved$/);

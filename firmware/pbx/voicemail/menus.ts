@@ -18,6 +18,10 @@
  * DIGIT_TIMEOUT_MS: the menu once more, then goodbye.
  */
 
+import type { PromptId } from '../../voice/index.ts';
+
+export type { PromptId };
+
 export const MIN_MESSAGE_MS = 1_000;
 export const DIGIT_TIMEOUT_MS = 8_000;
 export const MAX_LOGIN_TRIES = 3;
@@ -30,27 +34,8 @@ export type Clip =
   | { kind: 'beep' }
   /** A number said digit by digit, or in the voice catalogue's way (sayNumber). */
   | { kind: 'number'; digits: string }
-  /** A count ("deux"), for "vous avez deux nouveaux messages". */
-  | { kind: 'count'; n: number };
-
-export type PromptId =
-  | 'vm.greeting.default'
-  | 'vm.box-full'
-  | 'vm.message-saved'
-  | 'vm.welcome'
-  | 'vm.you-have'
-  | 'vm.new-messages'
-  | 'vm.saved-messages'
-  | 'vm.no-messages'
-  | 'vm.message-from'
-  | 'vm.unknown-caller'
-  | 'vm.menu'
-  | 'vm.deleted'
-  | 'vm.end-of-messages'
-  | 'vm.enter-box'
-  | 'vm.enter-pin'
-  | 'vm.login-failed'
-  | 'vm.goodbye';
+  /** "Vous avez deux nouveaux messages et un message sauvegardé" (singular and plural as the language wants). */
+  | { kind: 'summary'; fresh: number; saved: number };
 
 export type VoiceAction =
   /** Play these clips (the current playback, if any, is replaced); `played` comes when they end. */
@@ -159,12 +144,7 @@ function order(messages: readonly BoxMessage[]): BoxMessage[] {
 
 function summary(q: readonly BoxMessage[]): Clip[] {
   const fresh = q.filter((m) => m.state === 'new').length;
-  const saved = q.length - fresh;
-  if (q.length === 0) return [{ kind: 'prompt', id: 'vm.no-messages' }];
-  const clips: Clip[] = [{ kind: 'prompt', id: 'vm.you-have' }];
-  if (fresh > 0) clips.push({ kind: 'count', n: fresh }, { kind: 'prompt', id: 'vm.new-messages' });
-  if (saved > 0) clips.push({ kind: 'count', n: saved }, { kind: 'prompt', id: 'vm.saved-messages' });
-  return clips;
+  return [{ kind: 'summary', fresh, saved: q.length - fresh }];
 }
 
 function messageClips(m: BoxMessage): Clip[] {

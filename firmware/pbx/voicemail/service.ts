@@ -10,9 +10,10 @@ import type { ClipSource } from './session.ts';
 /** Spoken prompts by catalogue id (firmware/voice); undefined when the id has no recording. */
 export interface PromptSource {
   prompt(id: string): Int16Array | undefined;
-  /** The prompt ids that say a number (digits or French pairs), and a count. */
+  /** The prompt ids that say a number (digits or French pairs). */
   numberIds(digits: string): string[];
-  countIds(n: number): string[];
+  /** "Vous avez deux nouveaux messages..." as prompt ids ("vous n'avez aucun message" for none). */
+  summaryIds(fresh: number, saved: number): string[];
 }
 
 export interface VoicemailDeps {
@@ -46,6 +47,13 @@ function tone(hz: number, ms: number, level = 0.3 * 32767): Int16Array {
   const out = new Int16Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.round(level * Math.sin((2 * Math.PI * hz * i) / RATE));
   return out;
+}
+
+/** Prompts are trimmed of silence: words of a number or a sentence need a short gap between them. */
+const WORD_GAP = new Int16Array(800); // 100 ms
+
+function words(parts: readonly Int16Array[]): Int16Array {
+  return concat(parts.flatMap((p, i) => (i === 0 ? [p] : [WORD_GAP, p])));
 }
 
 function concat(parts: readonly Int16Array[]): Int16Array {
@@ -164,14 +172,14 @@ export class VoicemailService implements VoicemailPort {
       }
       case 'number': {
         const ids = this.deps.prompts?.numberIds(clip.digits) ?? [];
-        if (ids.length > 0) return concat(ids.map((id) => this.prompt(id)));
+        if (ids.length > 0) return words(ids.map((id) => this.prompt(id)));
         // Without prompts: one short tone per digit, so the length still says something.
         return concat([...clip.digits].map(() => concat([tone(880, 80), new Int16Array(640)])));
       }
-      case 'count': {
-        const ids = this.deps.prompts?.countIds(clip.n) ?? [];
-        if (ids.length > 0) return concat(ids.map((id) => this.prompt(id)));
-        return concat(Array.from({ length: Math.min(clip.n, 10) }, () => concat([tone(880, 80), new Int16Array(640)])));
+      case 'summary': {
+        const ids = this.deps.prompts?.summaryIds(clip.fresh, clip.saved) ?? [];
+        if (ids.length > 0) return words(ids.map((id) => this.prompt(id)));
+        return concat(Array.from({ length: Math.min(clip.fresh, 10) }, () => concat([tone(880, 80), new Int16Array(640)])));
       }
     }
   }

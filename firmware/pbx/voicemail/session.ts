@@ -5,6 +5,8 @@ import { WavPlayer } from '../../media/player.ts';
 import { WavRecorder } from '../../media/recorder.ts';
 import type { Clip, VoiceAction, VoiceEvent } from './menus.ts';
 
+const CLIP_GAP = new Int16Array(2000);
+
 /** Turns clips into audio (prompts, greetings, stored messages, numbers, the beep). */
 export interface ClipSource {
   /** 8 kHz samples; an empty array for a clip that cannot be had (logged by the source). */
@@ -85,7 +87,8 @@ export class VoiceSession {
   private perform(a: VoiceAction): void {
     switch (a.kind) {
       case 'play': {
-        const parts = a.clips.map((c) => this.deps.clips.samples(c));
+        // 250 ms between clips: a prompt, a number and a message are separate phrases.
+        const parts = a.clips.flatMap((c, i) => (i === 0 ? [this.deps.clips.samples(c)] : [CLIP_GAP, this.deps.clips.samples(c)]));
         const total = parts.reduce((n, p) => n + p.length, 0);
         const all = new Int16Array(total);
         let at = 0;

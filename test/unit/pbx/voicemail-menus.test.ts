@@ -89,12 +89,7 @@ const digits = (ds: string): VoiceEvent[] => [...ds].map((digit) => ({ kind: 'di
 test('NUM-7 888: welcome, counts (2 new, 1 saved), new messages first with who left them; 2 keeps and goes on, 3 deletes, 1 repeats', (t) => {
   const r = runRetrieval(retrievalStart(own), [{ kind: 'start' }, { kind: 'played' }, { kind: 'played' }, { kind: 'played' }, ...digits('1'), { kind: 'played' }, ...digits('2'), { kind: 'played' }, ...digits('3')]);
   t.deepEqual(r.actions[0], [{ kind: 'play', clips: [{ kind: 'prompt', id: 'vm.welcome' }] }]);
-  t.deepEqual(r.actions[1], [
-    {
-      kind: 'play',
-      clips: [{ kind: 'prompt', id: 'vm.you-have' }, { kind: 'count', n: 2 }, { kind: 'prompt', id: 'vm.new-messages' }, { kind: 'count', n: 1 }, { kind: 'prompt', id: 'vm.saved-messages' }],
-    },
-  ]);
+  t.deepEqual(r.actions[1], [{ kind: 'play', clips: [{ kind: 'summary', fresh: 2, saved: 1 }] }]);
   t.deepEqual(r.actions[2], [{ kind: 'play', clips: [{ kind: 'prompt', id: 'vm.message-from' }, { kind: 'number', digits: '402' }, { kind: 'message', id: 'new1' }] }]);
   t.deepEqual(r.actions[3], [{ kind: 'play', clips: [{ kind: 'prompt', id: 'vm.menu' }] }, { kind: 'timer', ms: DIGIT_TIMEOUT_MS }]);
   t.deepEqual(r.actions[4], [{ kind: 'play', clips: [{ kind: 'prompt', id: 'vm.message-from' }, { kind: 'number', digits: '402' }, { kind: 'message', id: 'new1' }] }], '1 repeats');
@@ -114,7 +109,7 @@ test('NUM-7 888: welcome, counts (2 new, 1 saved), new messages first with who l
 
 test('NUM-7 888: no messages: "no messages", goodbye', (t) => {
   const r = runRetrieval(retrievalStart({ ...own, messages: [] }), [{ kind: 'start' }, { kind: 'played' }, { kind: 'played' }, { kind: 'played' }]);
-  t.deepEqual(r.actions[1], [{ kind: 'play', clips: [{ kind: 'prompt', id: 'vm.no-messages' }] }]);
+  t.deepEqual(r.actions[1], [{ kind: 'play', clips: [{ kind: 'summary', fresh: 0, saved: 0 }] }]);
   t.deepEqual(r.actions[3], [{ kind: 'hangup' }]);
 });
 

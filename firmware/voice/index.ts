@@ -1,0 +1,3 @@
+export * from './prompts.ts';
+export * from './prompt-store.ts';
+export * from './preloaded.ts';
