@@ -13,6 +13,7 @@ import { loadBoardDefinition, SimBoard, type Board, type BoardDefinition } from 
 import { LinuxBoard } from './hal/linux/linux-board.ts';
 import { checkNativeAddons } from './hal/linux/native-check.ts';
 import { Runtime } from './app/index.ts';
+import type { Service } from './core/service.ts';
 import { SipService } from './pbx/sip-service.ts';
 import { registerPhoneCommands } from './pbx/phone-commands.ts';
 import { sdpAdapter } from './pbx/calls/sdp-adapter.ts';
@@ -24,6 +25,7 @@ import { loadNumberingPlan } from './pbx/numbering-plan-file.ts';
 import { VoicemailService, registerVoicemailCommands } from './pbx/voicemail/index.ts';
 import { MailService, registerMailCommands, voicemailMailForStored } from './mail/index.ts';
 import { PreloadedPrompts, findPromptDir } from './voice/index.ts';
+import { ModemService, ModemSimulator, registerModemCommands, registerSimulatorCommands, dslStatusLine, plcStatusLine } from './modem/index.ts';
 
 const VERSION: string = pkg.version;
 
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
   const log = logs.get('main');
 
   let sip: SipService | undefined;
+  let modem: ModemService | undefined;
   const runtime = new Runtime({
     version: VERSION,
     board,
@@ -183,9 +186,39 @@ async function main(): Promise<void> {
       });
       registerPhoneCommands(rt.registry, rt.config, rt.clock);
       registerVoicemailCommands(rt.registry, () => rt.config.get(), voicemail);
-      return [prompts, sip, mail];
+      const services: Service[] = [prompts, sip, mail];
+      if (rt.board.definition.serial.modem) {
+        // The simulated board's modem line is in-process: a simulated coprocessor answers on its far end.
+        const simBoard = rt.board instanceof SimBoard && rt.board.definition.serial.modem.path === 'sim' ? rt.board : undefined;
+        const modemSim = simBoard ? new ModemSimulator(rt.clock) : undefined;
+        modemSim?.start();
+        if (modemSim) registerSimulatorCommands(rt.registry, modemSim);
+        const m = new ModemService({
+          clock: rt.clock,
+          log: logs.get('modem'),
+          events: rt.events,
+          open: async () => {
+            const line = await rt.board.openSerial('modem');
+            // Each open makes a new in-process pair: the simulator moves to the new far end.
+            const peer = simBoard?.peerOf('modem');
+            if (peer) modemSim?.attach(peer);
+            return line;
+          },
+        });
+        modem = m;
+        registerModemCommands(rt.registry, m);
+        rt.addStatusSection({ name: 'dsl', render: () => dslStatusLine(m.snapshot()) });
+        rt.addStatusSection({ name: 'powerline', render: () => plcStatusLine(m.snapshot()) });
+        // GW-5: the pairing button opens the powerline pairing window.
+        rt.events.on('plc.pairing-requested', ({ seconds }) => {
+          m.startPairing(seconds).catch((err: unknown) => logs.get('modem').warn({ err: (err as Error).message }, 'powerline pairing refused'));
+        });
+        services.push(m);
+      }
+      return services;
     },
     systemFacts: () => ({
+      ...(modem ? modemFacts(modem) : {}),
       ...(sip?.trunk ? { trunk: sip.trunk.status().state } : {}),
       phonesRegistered: sip?.registrar?.registeredCount() ?? 0,
       callsRinging: sip?.calls?.activeCalls().filter((c) => c.state === 'ringing' || c.state === 'early-media').length ?? 0,
@@ -227,6 +260,12 @@ async function main(): Promise<void> {
 }
 
 let sipPortInUse = (): number => 0;
+
+/** What the LEDs show of the modem (GW-3). */
+function modemFacts(modem: ModemService) {
+  const s = modem.snapshot();
+  return { dsl: s.dsl.state, dslAlarm: s.dsl.alarm, plcAdapters: s.plc.adapters.length, plcPairing: s.plc.pairing };
+}
 
 function announce(runtime: Runtime, what: string): void {
   const def = runtime.board.definition;

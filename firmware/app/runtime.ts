@@ -8,11 +8,12 @@ import { CommandRegistry, registerSystemCommands, type StatusSection } from '../
 import { TechnicianConsole } from '../console/index.ts';
 import { Supervisor } from './supervisor.ts';
 import type { PbxEvents } from '../pbx/events.ts';
+import type { ModemEvents } from '../modem/index.ts';
 import { HealthHttpService } from './health-http.ts';
 import { IndicatorService, registerIndicatorCommands, type SystemState } from '../indicators/index.ts';
 
 /** Domain facts shared between services. */
-export interface RuntimeEvents extends PbxEvents {
+export interface RuntimeEvents extends PbxEvents, ModemEvents {
   'config.loaded': LoadReport;
   'system.rebooting': { reason: string };
   'system.phase': { phase: RuntimePhase };
@@ -140,7 +141,7 @@ export class Runtime {
       snapshot: () => this.systemState(),
       subscribe: (onChange) => {
         const offs = (
-          ['system.phase', 'config.loaded', 'trunk.state', 'phone.registered', 'phone.unregistered', 'calls.changed', 'indicators.changed'] as const
+          ['system.phase', 'config.loaded', 'trunk.state', 'phone.registered', 'phone.unregistered', 'calls.changed', 'modem.dsl', 'modem.plc', 'indicators.changed'] as const
         ).map((e) => this.events.on(e, onChange));
         offs.push(this.config.onChange(() => onChange()));
         return () => {

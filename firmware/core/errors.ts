@@ -16,6 +16,9 @@ export const ERROR_CODES = {
   E_MEDIA_PORTS_EXHAUSTED: 'no free RTP/RTCP port pair in the range',
   E_MEDIA_CLOSED: 'media engine closed',
   E_MEDIA_FORMAT: 'unsupported or malformed media file',
+  E_MODEM_TIMEOUT: 'the modem did not answer in time',
+  E_MODEM_ERROR: 'the modem refused the request',
+  E_MODEM_UNAVAILABLE: 'the modem line is not open',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -44,8 +44,14 @@ export function openDeviceSerialLine(role: SerialRole, path: string, baudRate: n
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
     port.open((err) => {
-      if (err) reject(new PbxError('E_NOT_SUPPORTED', `cannot open ${role} line ${path}: ${err.message}`));
-      else resolve(new DeviceSerialLine(role, path, port));
+      if (err) {
+        reject(new PbxError('E_NOT_SUPPORTED', `cannot open ${role} line ${path}: ${err.message}`));
+        return;
+      }
+      // A device that goes away mid-write emits 'error' (EIO); unheard, it would kill the process.
+      // The loss itself is reported through 'close', which the line's owner handles (reopen).
+      port.on('error', () => {});
+      resolve(new DeviceSerialLine(role, path, port));
     });
   });
 }

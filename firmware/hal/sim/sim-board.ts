@@ -132,6 +132,11 @@ export class SimBoard implements Board {
       line = ours;
     } else line = await openDeviceSerialLine(role, def.path, def.baudRate);
     this.open.push(line);
+    // A line closed by its owner (modem reconnection) is forgotten, so reopening does not pile them up.
+    line.onClose(() => {
+      const i = this.open.indexOf(line);
+      if (i >= 0) this.open.splice(i, 1);
+    });
     return line;
   }
 
