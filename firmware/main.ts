@@ -25,6 +25,7 @@ import { loadNumberingPlan } from './pbx/numbering-plan-file.ts';
 import { VoicemailService, registerVoicemailCommands } from './pbx/voicemail/index.ts';
 import { MailService, registerMailCommands, voicemailMailForStored } from './mail/index.ts';
 import { PreloadedPrompts, findPromptDir } from './voice/index.ts';
+import { Announcements } from './pbx/announcements.ts';
 import { ModemService, ModemSimulator, registerModemCommands, registerSimulatorCommands, dslStatusLine, plcStatusLine } from './modem/index.ts';
 
 const VERSION: string = pkg.version;
@@ -160,8 +161,10 @@ async function main(): Promise<void> {
         const counts = voicemail.counts(mac);
         if (counts.fresh + counts.saved > 0) sip?.notifyMessageWaiting(mac, counts);
       });
+      const announcements = new Announcements(dataDir, () => rt.config.get(), logs.get('announcements'));
       sip = new SipService({
         voicemail,
+        holdMusic: () => announcements.holdMusic(),
         board: rt.board.definition,
         config: rt.config,
         clock: rt.clock,

@@ -50,3 +50,34 @@ export function toneSamples(name: ToneName, seconds = 3): Int16Array {
   }
   return Int16Array.from(out);
 }
+
+/**
+ * The built-in music on hold (VOX-2, when no file is uploaded): a slow
+ * arpeggio of soft sine notes with attack and release, about 8 s, meant to
+ * loop. Low level (about -16 dBm0): waiting should not be loud.
+ */
+export function defaultHoldMusic(): Int16Array {
+  // C major / A minor / F major / G major, one bar each: four notes of 500 ms.
+  const bars = [
+    [261.63, 329.63, 392.0, 523.25],
+    [220.0, 261.63, 329.63, 440.0],
+    [174.61, 220.0, 261.63, 349.23],
+    [196.0, 246.94, 293.66, 392.0],
+  ];
+  const noteMs = 500;
+  const n = Math.round((RATE * noteMs) / 1000);
+  const level = 0.15 * 32767;
+  const out = new Int16Array(bars.length * 4 * n);
+  let at = 0;
+  for (const bar of bars) {
+    for (const hz of bar) {
+      for (let i = 0; i < n; i++) {
+        // 20 ms attack, exponential decay: a plucked, gentle note.
+        const env = Math.min(1, i / 160) * Math.exp((-3 * i) / n);
+        out[at + i] = Math.round(level * env * (Math.sin((2 * Math.PI * hz * i) / RATE) + 0.3 * Math.sin((4 * Math.PI * hz * i) / RATE)) / 1.3);
+      }
+      at += n;
+    }
+  }
+  return out;
+}

@@ -56,6 +56,8 @@ export interface SipServiceDeps {
   maxTransactions?: number;
   /** Voicemail boxes (VOX-1), for the B2BUA's voicemail steps and 888. */
   voicemail?: VoicemailPort;
+  /** Music on hold (VOX-2). */
+  holdMusic?: () => Int16Array;
   /** Makes the media relay for calls (a factory from main.ts: it binds sockets; one per service start). */
   media?: () => MediaEngine;
   sdp?: SdpPort;
@@ -247,6 +249,7 @@ export class SipService implements Service, TransactionUser {
         ...(this.deps.numbering ? { numbering: this.deps.numbering } : {}),
         onCallsChanged: (counts) => this.deps.events.emit('calls.changed', counts),
         ...(this.deps.voicemail ? { voicemail: this.deps.voicemail } : {}),
+        ...(this.deps.holdMusic ? { holdMusic: this.deps.holdMusic } : {}),
         sip: {
           sendRequest,
           abandon: (req) => invites.get(req)?.terminate(),

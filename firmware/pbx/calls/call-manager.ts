@@ -79,6 +79,8 @@ export interface CallManagerDeps {
   route?: (caller: Phone, dialled: string, externalCallsInProgress: number) => Routing;
   /** The numbering plan used to check forwards outside against restriction profiles (RES-4); the built-in one by default. */
   numbering?: () => NumberingPlan;
+  /** Music on hold (VOX-2): the uploaded file, or the built-in one; absent, a held party hears nothing. */
+  holdMusic?: () => Int16Array;
   /** Voicemail boxes (VOX-1); absent, a voicemail step ends the call with 480 and a Warning. */
   voicemail?: VoicemailPort;
   /** Told when the number of calls in progress or ringing changes (indicators). */
@@ -1060,6 +1062,8 @@ class Call {
           // The target takes the transferor's place: same relay leg, new remote (the latch resets on a new address).
           this.relay.setRemote(leg, parsed.sdp.remote);
           if (leg === 'b') this.bRemoteKey = parsed.sdp.originKey;
+          // The party the transferor had put on hold is now talking to the target.
+          this.stopHoldMusic(leg === 'a' ? 'b' : 'a');
           this.m.owner.delete(dialog.key);
           this.replaced[leg] = d;
           this.m.owner.set(d.key, { call: this, leg });
@@ -1189,6 +1193,7 @@ class Call {
    * unless its last SDP already says so (RFC 3264 §8.4).
    */
   private resumeIfHeld(leg: LegId): void {
+    this.stopHoldMusic(leg);
     const d = this.dialogOf(leg);
     const current = leg === 'a' ? this.a.offer.remote.direction : undefined;
     if (!d || !this.relay || current === undefined || current === 'sendrecv') return;
@@ -1382,6 +1387,26 @@ class Call {
     if (p.from === 'a') this.a.lastSdp = answer.body;
     else this.bLastSdp = answer.body;
     this.respondInDialog(p.request, p.tx, fromDialog, 200, answer.body);
+    // VOX-2: the party put on hold hears the music; taken off hold, its correspondent again.
+    const holding = p.offer.remote.direction === 'sendonly' || p.offer.remote.direction === 'inactive';
+    if (holding) this.startHoldMusic(other);
+    else this.stopHoldMusic(other);
+  }
+
+  /** Legs hearing music on hold. */
+  private readonly onHoldMusic = new Set<LegId>();
+
+  private startHoldMusic(leg: LegId): void {
+    const music = this.m.deps.holdMusic?.();
+    if (!music || !this.relay || this.onHoldMusic.has(leg)) return;
+    this.onHoldMusic.add(leg);
+    this.relay.attachPlayer(leg, new WavPlayer(music, { loop: true }));
+    this.log.info({ call: this.id, leg }, 'music on hold');
+  }
+
+  private stopHoldMusic(leg: LegId): void {
+    if (!this.onHoldMusic.delete(leg)) return;
+    this.relay?.detachPlayer(leg);
   }
 
   private onReinviteFailed(p: PendingReinvite, status: number): void {

@@ -817,3 +817,33 @@ test('NUM-7: 888 from 602 with one message: welcome, counts, the message; 3 dele
   t.is(s.manager.count(), 0);
   t.true(relay.closed);
 });
+
+test('VOX-2 music on hold: 602 holds 601 (sendonly): once 601 accepted, 601 hears the music (looping player on its leg); 602 resumes (sendrecv): the music stops', async (t) => {
+  const music = new Int16Array(1600).fill(500);
+  const s = setup(1, () => ({ holdMusic: () => music }));
+  const req = invite('601', '602');
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  const bInvite = s.sent.filter((x) => x.req.method === 'INVITE')[0]!.req;
+  s.answerB(0, 200, ANSWER_SDP);
+  const relay = s.relays[0]!;
+  const reinviteFromB = (version: number, direction: string, cseq: number) => {
+    const req = inDialogFromB(bInvite, 'btag0', 'INVITE', [], { cseq, body: ANSWER_SDP.replace('o=bob 7 7', `o=bob 7 ${version}`).replace('a=sendrecv', `a=${direction}`) });
+    const h = s.serverTx(req);
+    t.true(s.manager.inDialog(req, h.tx));
+    const toA = s.sent.filter((x) => x.req.method === 'INVITE' && x.req.headers.get('call-id') === 'call-a@test').at(-1)!;
+    const answer = direction === 'sendonly' ? 'recvonly' : 'sendrecv';
+    const ok = createResponse(toA.req, 200, undefined, [['Contact', '<sip:601@192.0.2.1:5062>'], ['Content-Type', 'application/sdp']], Buffer.from(SDP.replace('o=alice 1 1', `o=alice 1 ${version}`).replace('a=sendrecv', `a=${answer}`)), {});
+    toA.user.onResponse(ok, { kind: 'ict', key: `h${cseq}`, state: 'proceeding', request: toA.req });
+    t.is(h.responses.at(-1)?.status, 200);
+  };
+  t.is(relay.players.a, undefined);
+  reinviteFromB(8, 'sendonly', 5);
+  t.truthy(relay.players.a, '601 hears the music');
+  const frame = new Int16Array(160);
+  for (let i = 0; i < 11; i++) t.true(relay.players.a!.source.read(frame), 'it loops past its end');
+  t.is(frame[0], 500);
+  reinviteFromB(9, 'sendrecv', 6);
+  t.is(relay.players.a, undefined, 'off hold: 602 again');
+});
