@@ -21,6 +21,7 @@ import type { CallbackChange, CallbackContext } from './callback.ts';
  * | `*31*n` / `*30*n` / `*31` / `*30` | join / leave group n, join / leave all (999: the Standard overflow) | GRP-4, INB-4 |
  * | `*22*dest` / `*22` / `#22`, `*22*0` / `**22` | reception only: forward every main-number call to dest / to voicemail / off / query | INB-2 |
  * | `*40*n` / `*41*n` / `*42*n` / `**40` | day/night schedule of group n (0: main number) forced night / day / back to automatic / query | GRP-5 |
+ * | `*33*n` (n = 0..5), `**33` | voice presentation level n (0 = off) / query | VOX-7 |
  * | `*37` / `*37*nnn`, `#37` / `**37` | call me back when the phone that was busy (or phone nnn) is free / cancel / query | FWD-6 |
  *
  * Choices beyond the guide (docs to follow):
@@ -40,7 +41,7 @@ import type { CallbackChange, CallbackContext } from './callback.ts';
  */
 
 /** The fields of a phone record a feature code may change; `forwards` is always given whole. */
-export type PhonePatch = Partial<Pick<Phone, 'hideIdentity' | 'forwards' | 'forwardProtection' | 'standardOverflowOptOut' | 'groupsLeft'>>;
+export type PhonePatch = Partial<Pick<Phone, 'hideIdentity' | 'forwards' | 'forwardProtection' | 'standardOverflowOptOut' | 'groupsLeft' | 'voicePresentation'>>;
 
 export type ConfigChange =
   | { kind: 'phone'; mac: string; patch: PhonePatch }
@@ -289,6 +290,14 @@ function dayNight(config: Readonly<Config>, f: FeatureRequest, asked: string): F
   return done(asked, [{ kind: 'schedule', target, override }], `${name} ${what}${note}`);
 }
 
+/** VOX-7: `*33*n` chooses what a voice says at pick-up (pbx/presentation.ts), `*33*0` or `#33` none, `**33` asks. */
+function presentation(caller: Readonly<Phone>, f: FeatureRequest, asked: string): FeatureOutcome {
+  if (f.action === 'query') return answer(asked, caller.voicePresentation > 0, `voice presentation level ${caller.voicePresentation}`);
+  const level = f.action === 'deactivate' ? 0 : f.argument === undefined ? undefined : Number(f.argument);
+  if (level === undefined || !Number.isInteger(level) || level < 0 || level > 5) return refused(asked, 404, 'voice presentation levels are *33*0 to *33*5');
+  return done(asked, [phoneChange(caller, { voicePresentation: level })], level === 0 ? 'voice presentation off' : `voice presentation level ${level}`);
+}
+
 /**
  * FWD-6 automatic callback (pbx/callback): `*37` asks to be called back by
  * the phone that was busy for the caller lately, `*37*nnn` by phone nnn;
@@ -353,6 +362,8 @@ export function applyFeature(
       return dayNight(config, f, asked);
     case '37':
       return callback(config, caller, f, asked, callbackContext);
+    case '33':
+      return presentation(caller, f, asked);
     default:
       return refused(asked, 404, `feature code *${f.code} is not available`);
   }

@@ -41,7 +41,8 @@ import { WavPlayer } from '../../media/player.ts';
 import { toneSamples, type ToneName } from '../../media/tones.ts';
 import { applyCallbackChange, dueCallbacks, LAST_BUSY_WINDOW_MS, type CallbackChange, type CallbackContext, type CallbackRequest } from '../callback.ts';
 import { CallbackDialer } from './callback-dialer.ts';
-import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, type VoicemailPort, type VoiceEvent } from '../voicemail/index.ts';
+import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, renderClips, type VoicemailPort, type VoiceEvent } from '../voicemail/index.ts';
+import { presentationClips, type ForwarderState } from '../presentation.ts';
 
 /** What the B2BUA needs from the SIP service below it. */
 export interface SipSender {
@@ -851,7 +852,22 @@ class Call {
       return;
     }
     this.relay.setRemote('b', parsed.sdp.remote);
-    const answer = this.a.lastSdp && this.state === 'early-media' ? this.a.lastSdp : this.answerA(parsed.sdp.remote.formats);
+    const formats = parsed.sdp.remote.formats;
+    // VOX-7: the phone that picked up first hears who calls; the caller is put through after it.
+    const spoken = this.presentationFor(leg.target);
+    if (spoken) {
+      this.log.info({ call: this.id, phone: leg.target.number }, 'voice presentation before connecting');
+      this.relay.attachPlayer('b', new WavPlayer(spoken), () => {
+        if (!this.ended && !this.a.final) this.connect(leg, dialog, formats);
+      });
+      return;
+    }
+    this.connect(leg, dialog, formats);
+  }
+
+  /** The callee is there (after its voice presentation, if any): our answer to the caller. */
+  private connect(leg: BLeg, dialog: Dialog, bFormats: readonly PayloadFormat[]): void {
+    const answer = this.a.lastSdp && this.state === 'early-media' ? this.a.lastSdp : this.answerA(bFormats);
     if (!answer) {
       this.sendByeOn(dialog);
       this.reject(488, 'Not Acceptable Here', 'rejected');
@@ -863,6 +879,27 @@ class Call {
     const ok = this.respondA(200, 'OK', answer);
     if (ok) this.armOkRetransmission(ok);
     this.log.info({ call: this.id, caller: this.a.party.number, callee: this.dialled, answeredBy: leg.target.number, codec: this.snapshot().codec }, 'call answered');
+  }
+
+  /** The voice presentation for the phone that answered (VOX-7), rendered; undefined when it has none or nothing to say. */
+  private presentationFor(target: RingTarget): Int16Array | undefined {
+    const vm = this.m.deps.voicemail;
+    if (target.kind !== 'phone' || !vm) return undefined;
+    const cfg = this.m.deps.config();
+    const level = cfg.phones.find((p) => p.mac === target.mac)?.voicePresentation ?? 0;
+    if (level === 0) return undefined;
+    const forwarder = target.forwardedBy !== undefined ? cfg.phones.find((p) => p.internalNumber === target.forwardedBy) : undefined;
+    let state: ForwarderState = 'free';
+    if (forwarder) {
+      if (this.m.deps.contactsOf(forwarder.mac).length === 0) state = 'unavailable';
+      else if (this.m.busyPhones().has(forwarder.mac)) state = 'busy';
+      else if (forwarder.forwards.unconditional.enabled) state = 'forwarded';
+    }
+    const clips = presentationClips(level, {
+      caller: target.anonymous ? 'anonymous' : this.a.party.number,
+      ...(forwarder ? { forwardedBy: { number: forwarder.internalNumber, state } } : {}),
+    });
+    return clips.length > 0 ? renderClips(vm.clips, clips) : undefined;
   }
 
   private onBFailure(leg: BLeg, status: number): void {
@@ -927,6 +964,8 @@ class Call {
   cancelledByCaller(): void {
     if (this.a.final) return;
     for (const l of this.bLegs) this.cancelLeg(l);
+    // The callee picked up and hears its voice presentation: it is told the caller left.
+    if (this.winner) this.sendBye('b');
     this.respondA(487, 'Request Terminated');
     this.end('cancelled');
   }
@@ -1292,6 +1331,8 @@ class Call {
   byeFrom(leg: LegId, req: SipRequest, tx: ServerTransactionHandle): void {
     tx.respond(createResponse(req, 200, 'OK'));
     this.dialogOf(leg)?.terminate('bye');
+    // The callee hung up during its voice presentation: the caller, not yet answered, gets a final response.
+    if (leg === 'b' && this.a.tx && !this.a.final) this.respondA(480, 'Temporarily Unavailable');
     // A callback's requester can hang up while the callee still rings.
     for (const l of this.bLegs) this.cancelLeg(l);
     this.sendBye(leg === 'a' ? 'b' : 'a');

@@ -38,6 +38,8 @@ export type RingTarget =
       number: string;
       /** FWD-6 "hide identity on internal forward": the phone sees an anonymous caller. */
       anonymous?: boolean;
+      /** The internal number of the phone whose forward brought the call here (VOX-7 voice presentation). */
+      forwardedBy?: string;
     }
   | {
       kind: 'external';
@@ -124,7 +126,13 @@ class Planner {
   }
 
   private phoneTarget(p: Phone, hop: Hop): RingTarget {
-    return hop.anonymous ? { kind: 'phone', mac: p.mac, number: p.internalNumber, anonymous: true } : { kind: 'phone', mac: p.mac, number: p.internalNumber };
+    return {
+      kind: 'phone',
+      mac: p.mac,
+      number: p.internalNumber,
+      ...(hop.anonymous ? { anonymous: true } : {}),
+      ...(hop.forwardedBy ? { forwardedBy: hop.forwardedBy.internalNumber } : {}),
+    };
   }
 
   voicemail(p: Phone): PlanStep {

@@ -7,6 +7,18 @@ import type { Clip, VoiceAction, VoiceEvent } from './menus.ts';
 
 const CLIP_GAP = new Int16Array(2000);
 
+/** The clips one after the other, 250 ms apart: a prompt, a number and a message are separate phrases. */
+export function renderClips(source: ClipSource, clips: readonly Clip[]): Int16Array {
+  const parts = clips.flatMap((c, i) => (i === 0 ? [source.samples(c)] : [CLIP_GAP, source.samples(c)]));
+  const all = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+}
+
 /** Turns clips into audio (prompts, greetings, stored messages, numbers, the beep). */
 export interface ClipSource {
   /** 8 kHz samples; an empty array for a clip that cannot be had (logged by the source). */
@@ -87,15 +99,7 @@ export class VoiceSession {
   private perform(a: VoiceAction): void {
     switch (a.kind) {
       case 'play': {
-        // 250 ms between clips: a prompt, a number and a message are separate phrases.
-        const parts = a.clips.flatMap((c, i) => (i === 0 ? [this.deps.clips.samples(c)] : [CLIP_GAP, this.deps.clips.samples(c)]));
-        const total = parts.reduce((n, p) => n + p.length, 0);
-        const all = new Int16Array(total);
-        let at = 0;
-        for (const p of parts) {
-          all.set(p, at);
-          at += p.length;
-        }
+        const all = renderClips(this.deps.clips, a.clips);
         const token = ++this.playing;
         if (this.closed) return;
         // A new playback replaces the current one; only the latest one's end is an event.

@@ -847,3 +847,44 @@ test('VOX-2 music on hold: 602 holds 601 (sendonly): once 601 accepted, 601 hear
   reinviteFromB(9, 'sendrecv', 6);
   t.is(relay.players.a, undefined, 'off hold: 602 again');
 });
+
+test('VOX-7: 602 has voice presentation level 1: when it picks up it first hears the caller\'s number, and only then is 601 put through (200)', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'pbxgate-pres-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const s = setup(1, (config) => ({ voicemail: new VoicemailService({ dataDir: root, log: new LogRegistry({ level: 'silent' }).get('vm'), config: () => config }) }));
+  s.config.phones[1]!.voicePresentation = 1;
+  const req = invite('601', '602');
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 180);
+  s.answerB(0, 200, ANSWER_SDP);
+  const relay = s.relays[0]!;
+  t.truthy(relay.players.b, '602 hears the presentation');
+  t.not(a.responses.at(-1)?.status, 200, '601 is not yet put through');
+  relay.players.b!.onEnd!();
+  t.is(a.responses.at(-1)?.status, 200);
+  t.like(s.manager.activeCalls()[0], { state: 'answered' });
+});
+
+test('VOX-7: the caller hangs up (CANCEL) during the presentation: 487 to it, BYE to the phone that picked up', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'pbxgate-pres-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const s = setup(1, (config) => ({ voicemail: new VoicemailService({ dataDir: root, log: new LogRegistry({ level: 'silent' }).get('vm'), config: () => config }) }));
+  s.config.phones[1]!.voicePresentation = 1;
+  const req = invite('601', '602');
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  const call = s.manager.activeCalls()[0]!;
+  t.is(call.state, 'routing');
+  // The CANCEL path of the manager needs the INVITE server transaction: call it on the call directly through cancel().
+  const cancel = parseMessage(Buffer.from(['CANCEL sip:602@10.0.0.1 SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKa1;rport', 'Max-Forwards: 70', 'From: <sip:601@10.0.0.1>;tag=atag', 'To: <sip:602@10.0.0.1>', 'Call-ID: call-a@test', 'CSeq: 2 CANCEL', 'Content-Length: 0', '', ''].join('\r\n')));
+  if (!cancel.ok || cancel.message.kind !== 'request') return t.fail('fixture');
+  (s.manager.deps.sip as { findInviteForCancel: (c: SipRequest) => ServerTransactionHandle | undefined }).findInviteForCancel = () => a.tx;
+  s.manager.cancel(cancel.message, s.serverTx(cancel.message).tx);
+  t.is(a.responses.at(-1)?.status, 487);
+  t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 1);
+  t.is(s.manager.count(), 0);
+});

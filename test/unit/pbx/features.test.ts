@@ -679,3 +679,15 @@ test('FWD-6: #37 cancels the pending callback; **37 answers with confirmation wh
   t.is(dialCallback(c, 'plain', '**37').tone, 'busy');
   t.is(dialCallback(c, 'plain', '**37').callback, undefined);
 });
+
+test('VOX-7: *33*2 sets voice presentation level 2, *33*0 and #33 switch it off, **33 answers, *33*6 is refused', (t) => {
+  const c = config();
+  const two = dial(t, c, 'plain', '*33*2');
+  t.is(two.outcome.tone, 'confirmation');
+  t.is(find(two.after, 'plain').voicePresentation, 2);
+  t.is(find(dial(t, two.after, 'plain', '*33*0').after, 'plain').voicePresentation, 0);
+  t.is(find(dial(t, two.after, 'plain', '#33').after, 'plain').voicePresentation, 0);
+  t.is(dial(t, two.after, 'plain', '**33').outcome.tone, 'confirmation');
+  t.is(dial(t, c, 'plain', '**33').outcome.tone, 'busy');
+  t.is(dial(t, c, 'plain', '*33*6').outcome.refusal?.status, 404);
+});

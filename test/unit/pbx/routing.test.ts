@@ -707,7 +707,8 @@ const ROWS: Row[] = [
     who: 'outside',
     what: { number: '0577110010' },
     expect: 'ring 411 (25 s) -> voicemail 411',
-    check: (t, p) => t.deepEqual(ringAt(p, 0).targets, [{ kind: 'phone', mac: macOf('411'), number: '411' }]),
+    // VOX-7: the phone rung knows who forwarded the call.
+    check: (t, p) => t.deepEqual(ringAt(p, 0).targets, [{ kind: 'phone', mac: macOf('411'), number: '411', forwardedBy: '410' }]),
   },
   {
     name: 'FWD-1: an unconditional forward switched off is ignored even with a destination',
@@ -1048,7 +1049,7 @@ const ROWS: Row[] = [
     who: 'outside',
     what: { number: '0577110010' },
     expect: 'ring 411 (25 s) -> voicemail 411',
-    check: (t, p) => t.deepEqual(ringAt(p, 0).targets, [{ kind: 'phone', mac: macOf('411'), number: '411', anonymous: true }]),
+    check: (t, p) => t.deepEqual(ringAt(p, 0).targets, [{ kind: 'phone', mac: macOf('411'), number: '411', anonymous: true, forwardedBy: '410' }]),
   },
   {
     name: 'FWD-6: hide identity on internal forward: the forwarding phone itself is not anonymous on a no-answer forward',
@@ -1058,7 +1059,7 @@ const ROWS: Row[] = [
     expect: 'ring 410 (10 s) -> ring 411 (25 s) -> voicemail 411',
     check: (t, p) => {
       t.deepEqual(ringAt(p, 0).targets, [{ kind: 'phone', mac: macOf('410'), number: '410' }]);
-      t.deepEqual(ringAt(p, 1).targets, [{ kind: 'phone', mac: macOf('411'), number: '411', anonymous: true }]);
+      t.deepEqual(ringAt(p, 1).targets, [{ kind: 'phone', mac: macOf('411'), number: '411', anonymous: true, forwardedBy: '410' }]);
     },
   },
   {
