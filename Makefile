@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: run test build deps deps-test typecheck bench clean prompts
+.PHONY: run test build deps deps-test typecheck bench clean prompts image hil
 
 # Install scripts are blocked here: dependencies install without them, and the
 # one native addon that needs compiling (epoll, for onoff) is built explicitly.
@@ -31,9 +31,19 @@ prompts: deps
 	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || bash scripts/install-debian-deps.sh
 	node scripts/build-prompts.mjs
 
-# AVA_FLAGS=--tap gives CI a machine-readable summary.
-test: deps-test typecheck build
-	ava $(AVA_FLAGS)
+# The QEMU image of the arm64 build (kernel + initramfs, cached in .cache/qemu; docs/hil.md).
+image: deps-test build
+	bash scripts/qemu/build-image.sh
+
+# AVA_FLAGS=--tap gives CI a machine-readable summary. test/hil runs after the
+# rest, alone: QEMU emulates every instruction and must not share the 2 cores
+# with the system tests (.ci/run adds up both summaries).
+test: deps-test typecheck build image
+	ava $(AVA_FLAGS); main=$$?; ava $(AVA_FLAGS) 'test/hil/**/*.test.ts'; hil=$$?; exit $$(( main || hil ))
+
+# Hardware in the loop alone: the arm64 executable booted under qemu-system-aarch64 (about 1 minute; docs/hil.md).
+hil: image
+	ava $(AVA_FLAGS) 'test/hil/**/*.test.ts'
 
 # Every benchmark, each beside its reference (about 15 minutes; bench/README.md).
 bench: deps-test build
