@@ -289,7 +289,8 @@ class Call {
     if (body) headers.push(['Content-Type', 'application/sdp']);
     const res = createResponse(this.a.invite, status, reason, headers, body, { toTag: this.a.toTag });
     if (status > 100 && !this.a.dialog && status < 300) {
-      const created = createUasDialog(this.a.invite, res, { via: this.m.viaFor, transport: this.a.source.transport });
+      // The caller's flow (where its INVITE came from): in-dialog requests reach it there, NAT or not.
+      const created = createUasDialog(this.a.invite, res, { via: this.m.viaFor, transport: this.a.source.transport, flow: this.a.source });
       if (created.ok) {
         this.a.dialog = created.dialog;
         this.m.dialogs.add(created.dialog);
@@ -527,7 +528,7 @@ class Call {
       binding,
       invite,
       destination,
-      dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
+      dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs, flow: destination }),
       state: 'calling',
       cancelSent: false,
     });
@@ -572,7 +573,7 @@ class Call {
       target,
       invite,
       destination,
-      dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
+      dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs, flow: destination }),
       state: 'calling',
       cancelSent: false,
     });
@@ -599,7 +600,7 @@ class Call {
       target: leg.target,
       invite,
       destination: leg.destination,
-      dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
+      dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs, flow: leg.destination }),
       state: 'calling',
       cancelSent: false,
       authTried: true,
@@ -1047,7 +1048,7 @@ class Call {
       const fork: NonNullable<Call['transfer']>['forks'][number] = {
         invite,
         destination,
-        dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs }),
+        dialogs: new InviteClientDialogs(invite, { via: this.m.viaFor, store: this.m.dialogs, flow: destination }),
         done: false,
         provisional: false,
         cancelWanted: false,

@@ -82,7 +82,7 @@ export class CallbackDialer {
       const fork: Fork = {
         invite,
         destination,
-        dialogs: new InviteClientDialogs(invite, { via: this.ports.viaFor, store: this.ports.dialogs }),
+        dialogs: new InviteClientDialogs(invite, { via: this.ports.viaFor, store: this.ports.dialogs, flow: destination }),
         provisional: false,
         final: false,
         cancelWanted: false,

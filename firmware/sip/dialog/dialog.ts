@@ -84,6 +84,7 @@ interface DialogInit {
   localContact: string | undefined;
   creating: { method: string; seq: number };
   via: ViaSpec | undefined;
+  flow?: Destination | undefined;
   initialLocalSeq: number | undefined;
 }
 
@@ -111,6 +112,8 @@ export class Dialog {
   /** The Contact value we send (our local target), or undefined if we never sent one. */
   localContact: string | undefined;
   private readonly via: ViaSpec | undefined;
+  /** Where in-dialog requests go when there is no route set (DialogOptions.flow). */
+  private readonly flow: Destination | undefined;
   private readonly initialLocalSeq: number | undefined;
   private lastAck: { seq: number; out: OutgoingDialogRequest } | undefined;
   private listeners: TerminationListener[] = [];
@@ -131,6 +134,7 @@ export class Dialog {
     this.localContact = init.localContact;
     this.creating = init.creating;
     this.via = init.via;
+    this.flow = init.flow;
     this.initialLocalSeq = init.initialLocalSeq;
   }
 
@@ -272,7 +276,8 @@ export class Dialog {
   private build(method: string, seq: number, contact: string | undefined, init?: InDialogRequestInit): OutgoingDialogRequest {
     if (this.via === undefined) throw new Error('dialog: no Via sent-by configured (DialogOptions.via)');
     const routing = routeRequest(this._remoteTarget, this._routeSet);
-    const destination: Destination = uriDestination(routing.nextHop);
+    // Without proxies in the way, the peer is reached where its flow is (NAT), not where its Contact says.
+    const destination: Destination = this.flow && routing.routes.length === 0 ? { ...this.flow } : uriDestination(routing.nextHop);
     const sentBy = typeof this.via === 'function' ? this.via(destination) : this.via;
     const transport = (sentBy.transport ?? destination.transport).toUpperCase();
     const headers: Array<[string, string]> = [
@@ -545,6 +550,7 @@ export function createUasDialog(request: SipRequest, response: SipResponse, opts
     localContact: contactValue(response),
     creating: { method: cseq.method, seq: cseq.seq },
     via: opts.via,
+    flow: opts.flow,
     initialLocalSeq: opts.initialLocalSeq,
   });
   return { ok: true, dialog };
@@ -604,6 +610,7 @@ export function createUacDialog(request: SipRequest, response: SipResponse, opts
     localContact: contactValue(request),
     creating: { method: cseq.method, seq: cseq.seq },
     via: opts.via,
+    flow: opts.flow,
     initialLocalSeq: undefined,
   });
   return { ok: true, dialog };

@@ -74,6 +74,14 @@ export interface DialogOptions {
    * Default: random in [1, 2^30).
    */
   initialLocalSeq?: number;
+  /**
+   * The flow to the peer: where its requests come from (UAS) or where the
+   * dialog-creating request was sent (UAC). When set and the dialog has no
+   * route set, in-dialog requests go there instead of to the remote
+   * target's host and port: a phone behind NAT writes its private address
+   * in Contact (RFC 5626 §5.3, the "flow"; Kamailio's fix_nated_contact).
+   */
+  flow?: Destination;
 }
 
 /** Extra content of an in-dialog request. */

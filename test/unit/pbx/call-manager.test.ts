@@ -416,8 +416,9 @@ test('RFC 3515 blind transfer: the callee REFERs the caller to 603; 202, NOTIFY 
   t.true(s.manager.inDialog(bye.message, b.tx));
   t.is(b.responses[0]?.status, 200);
   const lastBye = s.sent.filter((x) => x.req.method === 'BYE').at(-1)!;
-  t.is(lastBye.dest.host, '192.0.2.30', "sent to 603's remote target (its Contact, §12.2.1.1)");
+  // Request-URI: 603's remote target (its Contact, §12.2.1.1); sent on its flow, where it registered from (NAT, RFC 5626 §5.3).
   t.regex(lastBye.req.uri, /603@192\.0\.2\.30/);
+  t.is(lastBye.dest.host, '192.0.2.10', "sent where 603's registration came from, not to its Contact's host");
   t.is(s.manager.count(), 0);
   t.true(s.relays[0]!.closed);
 });
@@ -534,7 +535,7 @@ test('RFC 5589 §7 / RFC 3891 attended transfer: 602 (A on hold) REFERs 601 with
   t.is(b.responses[0]?.status, 200);
   const byeToC = onCallId('BYE', cCallId);
   t.is(byeToC.length, 1);
-  t.is(byeToC[0]!.dest.host, '192.0.2.30');
+  t.is(byeToC[0]!.dest.host, '192.0.2.10', "603's flow (where it registered from), whatever its Contact says");
   t.regex(byeToC[0]!.req.headers.get('to')!, /tag=ctag/);
   t.is(s.manager.count(), 0);
   t.true(s.relays[0]!.closed);

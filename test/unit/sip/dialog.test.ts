@@ -589,3 +589,21 @@ test('§12.2.1.1 our Contact follows what we send: a new Contact in our 2xx to a
   t.is(d.createRequest('UPDATE').request.headers.get('contact'), '<sip:bob@192.0.2.20:5070>');
   t.is(d.state, 'confirmed');
 });
+
+test('RFC 5626 §5.3 flow: with DialogOptions.flow and no route set, in-dialog requests go to the flow (a phone behind NAT), the Request-URI stays the remote target', (t) => {
+  const parsed = parseMessage(Buffer.from(
+    ['INVITE sip:pbx@203.0.113.1 SIP/2.0', 'Via: SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bKnat;rport', 'Max-Forwards: 70', 'From: <sip:601@203.0.113.1>;tag=a', 'To: <sip:602@203.0.113.1>', 'Call-ID: nat@test', 'CSeq: 1 INVITE', 'Contact: <sip:601@192.168.1.20:5060>', 'Content-Length: 0', '', ''].join('\r\n'),
+  ));
+  if (!parsed.ok || parsed.message.kind !== 'request') return t.fail('fixture');
+  const req = parsed.message;
+  const res = createResponse(req, 200, 'OK', [['Contact', '<sip:pbx@203.0.113.1>']], undefined, { toTag: 'b' });
+  const flow = { transport: 'UDP', host: '198.51.100.7', port: 40123 };
+  const made = createUasDialog(req, res, { via: { host: '203.0.113.1', port: 5060 }, flow });
+  if (!made.ok) return t.fail(made.reason);
+  const bye = made.dialog.createRequest('BYE');
+  t.is(bye.request.uri, 'sip:601@192.168.1.20:5060');
+  t.deepEqual(bye.destination, flow);
+  const plain = createUasDialog(req, res, { via: { host: '203.0.113.1', port: 5060 } });
+  if (!plain.ok) return t.fail(plain.reason);
+  t.is(plain.dialog.createRequest('BYE').destination.host, '192.168.1.20', 'without a flow: the remote target');
+});
