@@ -35,11 +35,13 @@ prompts: deps
 image: deps-test build
 	bash scripts/qemu/build-image.sh
 
+MAIN_TESTS := 'test/unit/**/*.test.ts' 'test/component/**/*.test.ts' 'test/system/**/*.test.ts'
+
 # AVA_FLAGS=--tap gives CI a machine-readable summary. test/hil runs after the
 # rest, alone: QEMU emulates every instruction and must not share the 2 cores
 # with the system tests (.ci/run adds up both summaries).
 test: deps-test typecheck build image
-	ava $(AVA_FLAGS); main=$$?; ava $(AVA_FLAGS) 'test/hil/**/*.test.ts'; hil=$$?; exit $$(( main || hil ))
+	ava $(AVA_FLAGS) $(MAIN_TESTS); main=$$?; ava $(AVA_FLAGS) 'test/hil/**/*.test.ts'; hil=$$?; exit $$(( main || hil ))
 
 # Hardware in the loop alone: the arm64 executable booted under qemu-system-aarch64 (about 1 minute; docs/hil.md).
 hil: image

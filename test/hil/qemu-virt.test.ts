@@ -114,7 +114,7 @@ test.serial('SIP through the port forward: two phones added on the console regis
   t.is(await hil.console('calls'), 'no calls in progress');
 });
 
-test.serial('modem line: the simulator on pci-serial (guest /dev/ttyS0) trains the DSL line, and the runtime sees showtime', async (t) => {
+test.serial('GW-2, GW-3 modem line: the simulator on pci-serial (guest /dev/ttyS0) trains the DSL line, the runtime sees showtime and lights the internet LED; the line drops and comes back, and the console and the LED follow', async (t) => {
   const hil = machine();
   const modem = await startModemSim(hil, ['--training-ms', '1000', '--handshake-ms', '200']);
   t.teardown(() => modem.stop());
@@ -128,6 +128,27 @@ test.serial('modem line: the simulator on pci-serial (guest /dev/ttyS0) trains t
   t.regex(dsl, /^state: showtime/m, dsl);
   t.regex(dsl, /^rate: down \S+/m);
   t.regex(await modem.control('state'), /^\{/, 'the control socket answers');
+
+  // GW-2, GW-3: the internet LED follows the line, on the console and on the GPIO line itself.
+  const internet = board.leds.internet!.gpio;
+  const until = async (command: string, re: RegExp, ms = 60_000): Promise<string> => {
+    const end = Date.now() + ms;
+    let out = await hil.console(command);
+    while (!re.test(out) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 1000));
+      out = await hil.console(command);
+    }
+    return out;
+  };
+  t.regex(await until('leds', /^internet: on/m), /^internet: on/m);
+  t.is(await hil.shell(`cat /sys/class/gpio/gpio${internet}/value`), '1');
+  await modem.control('drop');
+  t.regex(await until('dsl', /^state: (down|idle|handshake|training)/m), /^state: (down|idle|handshake|training)/m);
+  t.regex(await until('leds', /^internet: (off|slow|fast)/m), /^internet: (off|slow|fast)/m);
+  await modem.control('recover');
+  t.regex(await until('dsl', /^state: showtime/m, 90_000), /^state: showtime/m);
+  t.regex(await until('leds', /^internet: on/m), /^internet: on/m);
+  t.is(await hil.shell(`cat /sys/class/gpio/gpio${internet}/value`), '1', 'the LED is lit again');
 });
 
 // Last: the reboot loses what the earlier tests configured (/data is RAM).
