@@ -368,6 +368,7 @@ function checkCrossReferences(c: Config, ctx: z.RefinementCtx): void {
       if (!macs.has(m)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'members', j], message: `no phone ${m}` });
     });
   });
+  if (c.autoAttendant.internalNumber !== undefined) claim(c.autoAttendant.internalNumber, 'the auto attendant', ['autoAttendant', 'internalNumber']);
   c.directory.forEach((d, i) => {
     if (d.speedDial === undefined) return;
     if (!inRange(d.speedDial, NUMBERING.speedDial))

@@ -133,6 +133,8 @@ function checkInternal(config: Readonly<Config>, plan: NumberingPlan, caller: Re
       return { ok: true, store: target.group.internalNumber, label: `group ${target.group.internalNumber} "${target.group.name}"` };
     case 'voicemail':
       return { ok: false, status: 403, reason: `${VOICEMAIL_ACCESS} is the voicemail access number, not a forward destination` };
+    case 'attendant':
+      return { ok: false, status: 403, reason: `${raw} is the auto attendant, not a forward destination` };
     case 'speed-dial': {
       // The directory number is checked (and stored) as if it had been typed.
       const inner = checkDestination(config, plan, caller, target.entry.number, self);

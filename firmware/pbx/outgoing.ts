@@ -63,6 +63,8 @@ export function decideRouting(config: Readonly<Config>, plan: NumberingPlan, cal
         return { routing: { kind: 'call', target: { kind: 'group', group: target.group } }, recentExternalCalls: keep, explain: `${via}group ${target.group.internalNumber} "${target.group.name}"` };
       case 'voicemail':
         return { routing: { kind: 'call', target: { kind: 'voicemail', phone: caller } }, recentExternalCalls: keep, explain: `${via}own voicemail (NUM-7)` };
+      case 'attendant':
+        return { routing: { kind: 'call', target: { kind: 'attendant' } }, recentExternalCalls: keep, explain: `${via}the auto attendant (VOX-6)` };
       case 'invalid':
         return { routing: refuse(404, 'Not Found', target.reason, dialled, false), recentExternalCalls: keep, explain: `${via}invalid: ${target.reason}` };
       case 'feature':

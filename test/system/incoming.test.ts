@@ -203,3 +203,24 @@ test.serial('GRP-6: a group with its own DID takes calls from outside; a number 
   t.regex(stranger.logs, /FINAL 404 399 pbxgate "0577119999 is not a number of this installation"/);
   await assertCallsIdle(t, pbx);
 });
+
+test.serial('VOX-6: the auto attendant answers the main number; the caller presses 1 during the welcome and is put through to 410, who answers', async (t) => {
+  const opPort = await freePort();
+  const pbx = await startPbx({
+    phones,
+    patch: office(opPort, (c) => {
+      c.autoAttendant = { enabled: true, name: 'Standard automatique', restrictionProfile: 1, keys: [{ digit: '1', action: { kind: 'call', number: '410' } }] };
+    }),
+  });
+  t.teardown(() => pbx.stop());
+  const callee = await phoneUas(t, pbx, p410, 'call-uas.xml');
+  const port = await freePort();
+  const op = runSipp(`127.0.0.1:${pbx.sipPort}`, 'operator-uac-key1.xml', port, ['-i', OPERATOR_IP, '-inf', callCsv([CALLER, MAIN]), '-m', '1', '-d', '6000', '-timeout', '40', '-timeout_error', '-trace_logs']);
+  t.is(op.status, 0, `operator:\n${op.errors}\n${pbx.stderr().slice(-4000)}`);
+  t.is((await callee.done).status, 0, '410 answered, then got the BYE');
+  const log = await logMatching(pbx, /call ended/, 5000);
+  t.regex(log, /auto attendant answers/);
+  t.regex(log, /"number":"410","why":"key".*auto attendant: putting the caller through/);
+  await assertCallsIdle(t, pbx);
+  t.regex(await pbx.command('journal 410'), new RegExp(`${CALLER} -> ${MAIN} {2}answered by 410 {2}\\d+s {2}inbound`));
+});

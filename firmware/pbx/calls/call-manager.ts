@@ -43,6 +43,7 @@ import { applyCallbackChange, dueCallbacks, LAST_BUSY_WINDOW_MS, type CallbackCh
 import { CallbackDialer } from './callback-dialer.ts';
 import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, renderClips, type VoicemailPort, type VoiceEvent } from '../voicemail/index.ts';
 import { presentationClips, type ForwarderState } from '../presentation.ts';
+import { attendant, attendantDestination, attendantStart, type AttendantConfig, type AttendantOutcome } from '../attendant.ts';
 
 /** What the B2BUA needs from the SIP service below it. */
 export interface SipSender {
@@ -278,8 +279,8 @@ class Call {
   // --- A leg ---
 
   respondA(status: number, reason?: string, body?: Buffer, extra: Array<[string, string]> = []): SipResponse | undefined {
-    if (!this.a.tx) {
-      this.progressToCallbackRequester(status, body);
+    if (!this.a.tx || this.aHeldByPbx) {
+      this.progressToAnsweredCaller(status, body);
       return undefined;
     }
     const headers: Array<[string, string]> = [...extra];
@@ -304,11 +305,13 @@ class Call {
   }
 
   /**
-   * A callback's requester has answered already (FWD-6): what would be
-   * responses to its INVITE become what it hears. Ringing: our ringback
-   * tone; early media or answer: the callee's audio; a failure: BYE.
+   * The caller is already answered, by itself (a callback's requester,
+   * FWD-6) or by the PBX (the auto attendant putting it through, VOX-6):
+   * what would be responses to its INVITE become what it hears. Ringing: our
+   * ringback tone; early media or answer: the callee's audio; a failure: the
+   * attendant's menu again, or BYE.
    */
-  private progressToCallbackRequester(status: number, body: Buffer | undefined): void {
+  private progressToAnsweredCaller(status: number, body: Buffer | undefined): void {
     if (!this.relay) return;
     if (status === 180 && !this.ringback) {
       this.ringback = true;
@@ -320,10 +323,28 @@ class Call {
       this.ringback = false;
       this.relay.detachPlayer('a');
     }
-    if (status >= 300) this.sendBye('a');
+    if (status >= 300) {
+      if (this.attendantFailed) this.attendantFailed();
+      else this.sendBye('a');
+    }
   }
 
   private ringback = false;
+  /** Voicemail or the auto attendant answered the caller: unless someone takes the call, it was missed (LOG-1). */
+  private answeredByPbx = false;
+  /**
+   * The PBX answered the caller itself and may still put it through (auto
+   * attendant): responses meant for its INVITE are not sent, and the plan
+   * may run although the caller has its 200.
+   */
+  private aHeldByPbx = false;
+  /** The attendant takes the caller back after a failed transfer. */
+  private attendantFailed?: () => void;
+
+  /** The caller has its final answer and nothing will be put through any more. */
+  private get aSettled(): boolean {
+    return this.a.final !== undefined && !this.aHeldByPbx;
+  }
 
   /** §13.3.1.4: the TU retransmits its 2xx until the ACK comes; after 64*T1 it gives up with BYE. */
   armOkRetransmission(res: SipResponse): void {
@@ -403,7 +424,7 @@ class Call {
    * next at once.
    */
   private runStep(steps: PlanStep[], index: number): void {
-    if (this.ended || this.winner || this.a.final) return;
+    if (this.ended || this.winner || this.aSettled) return;
     this.ringTimer?.cancel();
     this.ringTimer = undefined;
     for (const d of this.delayed) d.cancel();
@@ -420,6 +441,7 @@ class Call {
       for (const l of this.bLegs) this.cancelLeg(l);
       this.log.info({ call: this.id, step: step.label }, 'call plan: final step');
       if (step.kind === 'voicemail') this.startVoicemail(step);
+      else if (step.kind === 'attendant') this.startAttendant();
       else this.reject(step.status, step.reason, step.status === 486 ? 'busy' : step.status === 404 ? 'not-found' : 'unavailable');
       return;
     }
@@ -430,7 +452,7 @@ class Call {
       if (after > 0) {
         const timer = this.m.deps.clock.setTimeout(() => {
           this.delayed = this.delayed.filter((d) => d !== timer);
-          if (this.ended || this.winner || this.a.final || this.steps !== steps || this.stepIndex !== index) return;
+          if (this.ended || this.winner || this.aSettled || this.steps !== steps || this.stepIndex !== index) return;
           this.launch(target);
           this.checkStepOver();
         }, after * 1000);
@@ -449,7 +471,7 @@ class Call {
 
   /** Nobody is ringing any more and no target is waiting: the step is over early (busy, refused, unreachable). */
   private checkStepOver(): boolean {
-    if (this.ended || this.winner || this.a.final) return true;
+    if (this.ended || this.winner || this.aSettled) return true;
     if (this.delayed.length > 0 || this.bLegs.some(isLive)) return false;
     const step = this.steps[this.stepIndex];
     // §16.7-like: one busy fork makes the step busy (a decline elsewhere does not hide it).
@@ -585,7 +607,7 @@ class Call {
    */
   private retryWithCredentials(leg: BLeg, res: SipResponse): boolean {
     const trunk = this.m.deps.trunk;
-    if (leg.binding || leg.authTried || !trunk || this.ended || this.a.final) return false;
+    if (leg.binding || leg.authTried || !trunk || this.ended || this.aSettled) return false;
     const auth = trunk.authorize(res, 'INVITE', leg.invite.uri);
     const cseq = getCSeq(leg.invite.headers);
     if (!auth || !cseq) return false;
@@ -610,7 +632,7 @@ class Call {
     this.bLegs = this.bLegs.map((l) => (l === leg ? retry : l));
     queueMicrotask(() => {
       this.bLegs = this.bLegs.filter((l) => l !== retry);
-      if (this.ended || this.a.final) return; // the caller gave up meanwhile: nothing was sent, nothing to cancel
+      if (this.ended || this.aSettled) return; // the caller gave up meanwhile: nothing was sent, nothing to cancel
       this.sendBLeg(retry);
       if (this.bLegs.includes(retry)) return;
       // Not sent (no transaction): this fork failed; the other forks of the step ring on.
@@ -686,8 +708,6 @@ class Call {
 
   /** The voice dialogue on leg A (voicemail deposit or 888 retrieval), if one runs. */
   private voice?: VoiceSession;
-  /** The call ended in a voicemail dialogue (journal: the person missed it). */
-  private inVoicemail = false;
 
   /**
    * A voicemail step (VOX-1, NUM-7): the PBX answers the caller itself and
@@ -704,20 +724,10 @@ class Call {
       this.rejectWithWarning(480, 'Temporarily Unavailable', `${VOICEMAIL_STAND_IN_WARNING} (${step.label})`, 'unavailable');
       return;
     }
-    const voiceFormats = SUPPORTED_FORMATS.filter((f) => f.encoding === 'PCMA' || f.encoding === 'PCMU' || f.encoding === 'telephone-event');
-    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), voiceFormats);
-    if (!r.ok || !r.formats.some((f) => f.encoding !== 'telephone-event')) {
-      this.reject(488, 'Not Acceptable Here', 'rejected');
-      return;
-    }
-    this.formats = r.formats;
-    this.a.lastSdp = r.body;
-    this.relay.setRemote('a', { ...this.a.offer.remote, formats: r.formats });
-    this.inVoicemail = true;
-    this.state = 'answered';
-    this.answeredMono = this.m.deps.clock.monotonic();
-    const ok = this.respondA(200, 'OK', r.body);
-    if (ok) this.armOkRetransmission(ok);
+    // The auto attendant has answered already when it sends the caller to a voicemail.
+    if (!this.aHeldByPbx && !this.answerByPbx()) return;
+    this.attendantFailed = undefined;
+    this.answeredByPbx = true;
     // The dialogue (pure, pbx/voicemail/menus) and the box it works on: a login from 888 may switch boxes.
     let dialogue: (e: VoiceEvent) => ReturnType<typeof retrieval>['actions'];
     let boxMac: () => string;
@@ -757,10 +767,131 @@ class Call {
     this.voice.start();
   }
 
+  /**
+   * The PBX answers the caller itself (voicemail, auto attendant): 200 with
+   * G.711 and telephone-event, so keys reach the dialogue. False (and the
+   * call refused 488) when the caller offers no G.711.
+   */
+  private answerByPbx(): boolean {
+    if (!this.relay) return false;
+    const voiceFormats = SUPPORTED_FORMATS.filter((f) => f.encoding === 'PCMA' || f.encoding === 'PCMU' || f.encoding === 'telephone-event');
+    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), voiceFormats);
+    if (!r.ok || !r.formats.some((f) => f.encoding !== 'telephone-event')) {
+      this.reject(488, 'Not Acceptable Here', 'rejected');
+      return false;
+    }
+    this.formats = r.formats;
+    this.a.lastSdp = r.body;
+    this.relay.setRemote('a', { ...this.a.offer.remote, formats: r.formats });
+    this.state = 'answered';
+    this.answeredMono = this.m.deps.clock.monotonic();
+    const ok = this.respondA(200, 'OK', r.body);
+    if (ok) this.armOkRetransmission(ok);
+    return true;
+  }
+
+  /**
+   * The auto attendant (VOX-6): the PBX answers, plays the welcome and reads
+   * a key (pbx/attendant); a key puts the caller through (the plan of that
+   * number runs while the caller hears ringback; if it fails, the menu
+   * again) or into a voicemail box.
+   */
+  private startAttendant(): void {
+    const vm = this.m.deps.voicemail;
+    if (!vm || !this.relay || !this.a.tx) {
+      this.rejectWithWarning(480, 'Temporarily Unavailable', 'the auto attendant is not available', 'unavailable');
+      return;
+    }
+    if (!this.answerByPbx()) return;
+    this.aHeldByPbx = true;
+    this.answeredByPbx = true;
+    this.log.info({ call: this.id }, 'auto attendant answers');
+    this.runAttendant(false);
+  }
+
+  private runAttendant(afterFailure: boolean): void {
+    const vm = this.m.deps.voicemail;
+    if (!vm || !this.relay || this.ended) return;
+    const cfg = this.m.deps.config();
+    const a = cfg.autoAttendant;
+    const reception = cfg.phones.find((p) => p.mac === cfg.reception.phone)?.internalNumber;
+    const acfg: AttendantConfig = { ...(a.prompt !== undefined ? { prompt: a.prompt } : {}), keys: a.keys, ...(reception !== undefined ? { operator: reception } : {}) };
+    let st = attendantStart();
+    this.attendantFailed = () => {
+      this.log.info({ call: this.id }, 'auto attendant: the transfer failed, back to the menu');
+      this.runAttendant(true);
+    };
+    this.voice?.close();
+    this.voice = new VoiceSession({
+      clock: this.m.deps.clock,
+      log: this.log,
+      relay: this.relay,
+      leg: 'a',
+      clips: vm.clips,
+      step: (e) => {
+        // After a failed transfer the dialogue starts by saying so.
+        const out = attendant(st, afterFailure && e.kind === 'start' ? { kind: 'transfer-failed' } : e, acfg);
+        st = out.state;
+        if (out.outcome) {
+          const outcome = out.outcome;
+          // After the actions of this step (the session is still dispatching them).
+          queueMicrotask(() => this.attendantOutcome(outcome));
+        }
+        return out.actions;
+      },
+      onHangup: () => {
+        this.sendBye('a');
+        this.end('attendant');
+      },
+    });
+    this.voice.start();
+  }
+
+  private attendantOutcome(outcome: AttendantOutcome): void {
+    if (this.ended || !this.relay) return;
+    const cfg = this.m.deps.config();
+    if (outcome.kind === 'voicemail') {
+      const phone = cfg.phones.find((p) => p.internalNumber === outcome.internalNumber);
+      if (!phone || !phone.voicemail.enabled) {
+        this.log.warn({ call: this.id, box: outcome.internalNumber }, 'auto attendant: no such voicemail box');
+        this.runAttendant(true);
+        return;
+      }
+      this.voice?.close();
+      this.voice = undefined;
+      this.startVoicemail({ kind: 'voicemail', label: `voicemail of ${phone.internalNumber}`, mac: phone.mac, number: phone.internalNumber });
+      return;
+    }
+    const dest = attendantDestination(cfg, this.m.deps.numbering?.() ?? BUILTIN_PLAN, outcome.number);
+    if (!dest.ok) {
+      this.log.warn({ call: this.id, number: outcome.number, why: dest.reason }, 'auto attendant: cannot put the caller through');
+      this.runAttendant(true);
+      return;
+    }
+    this.voice?.close();
+    this.voice = undefined;
+    const caller: Caller = this.a.phone
+      ? { kind: 'phone', phone: this.a.phone }
+      : { kind: 'external', number: this.a.party.number === 'anonymous' ? '' : this.a.party.number, anonymous: this.a.party.number === 'anonymous' };
+    const plan = this.m.planFor(cfg, caller, dest.target);
+    this.m.logPlan(this.id, plan);
+    this.log.info({ call: this.id, number: outcome.number, why: outcome.why }, 'auto attendant: putting the caller through');
+    // The callee is offered what the caller already has (no transcoding, no re-INVITE to the caller).
+    this.bOffer = this.m.deps.sdp.offer(this.bSession, this.relay.local('b'), this.formats, 'sendrecv', this.a.offer.remote.ptimeMs);
+    this.bLastSdp = this.bOffer;
+    // Ringing again: the callee's 180 becomes ringback for the caller.
+    this.state = 'routing';
+    this.runStep(plan.steps, 0);
+  }
+
   /** A refusal's final response: the reason phrase says why, and a Warning (RFC 3261 §20.43) says it in full. */
   private rejectWithWarning(status: number, reason: string, warning: string, why: CallEndReason = 'refused'): void {
-    if (this.a.final || this.ended) return;
+    if (this.aSettled || this.ended) return;
     for (const l of this.bLegs) this.cancelLeg(l);
+    if (this.attendantFailed) {
+      this.attendantFailed();
+      return;
+    }
     this.respondA(status, reason, undefined, [warningHeader(warning)]);
     this.end(why);
   }
@@ -783,7 +914,7 @@ class Call {
       }
       if (res.status === 100 || this.ended) return;
       leg.state = 'proceeding';
-      if (this.winner || this.a.final) return;
+      if (this.winner || this.aSettled) return;
       this.relayProvisional(leg, res);
       return;
     }
@@ -820,8 +951,8 @@ class Call {
     const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), supported);
     if (!r.ok) return undefined;
     this.formats = r.formats;
-    // A callback's requester already has our SDP (the offer it answered): only the common formats matter.
-    if (this.a.tx) this.a.lastSdp = r.body;
+    // A callback's requester, or a caller the attendant answered, already has our SDP: only the common formats matter.
+    if (this.a.tx && !this.aHeldByPbx) this.a.lastSdp = r.body;
     return r.body;
   }
 
@@ -832,7 +963,7 @@ class Call {
     if (!leg.ack || !retransmission) leg.ack = dialog.createAck(leg.invite);
     this.m.deps.sip.sendStateless(leg.ack.request, leg.ack.destination);
     if (retransmission) return;
-    if (this.winner || this.ended || this.a.final) {
+    if (this.winner || this.ended || this.aSettled) {
       // A 2xx from a fork we no longer want (another answered, or the caller hung up): end it (§13.2.2.4).
       this.sendByeOn(dialog);
       return;
@@ -859,7 +990,7 @@ class Call {
     if (spoken) {
       this.log.info({ call: this.id, phone: leg.target.number }, 'voice presentation before connecting');
       this.relay.attachPlayer('b', new WavPlayer(spoken), () => {
-        if (!this.ended && !this.a.final) this.connect(leg, dialog, formats);
+        if (!this.ended && !this.aSettled) this.connect(leg, dialog, formats);
       });
       return;
     }
@@ -875,6 +1006,8 @@ class Call {
       return;
     }
     this.state = 'answered';
+    // Put through: from now on a failure is the call's, not the attendant's to retry.
+    this.attendantFailed = undefined;
     this.answeredAt = this.m.deps.clock.now();
     this.answeredMono = this.m.deps.clock.monotonic();
     const ok = this.respondA(200, 'OK', answer);
@@ -910,7 +1043,7 @@ class Call {
     }
     leg.state = leg.cancelSent ? 'cancelled' : 'failed';
     leg.finalStatus = status;
-    if (this.winner || this.ended || this.a.final) return;
+    if (this.winner || this.ended || this.aSettled) return;
     if (leg.state === 'failed') this.stepFailures.push(status);
     this.checkStepOver();
   }
@@ -952,11 +1085,16 @@ class Call {
 
   /** Final non-2xx to A and the end of the call. */
   reject(status: number, reason: string | undefined, why: CallEndReason): void {
-    if (this.a.final || this.ended) {
+    if (this.aSettled || this.ended) {
       this.end(why);
       return;
     }
     for (const l of this.bLegs) this.cancelLeg(l);
+    // A transfer from the auto attendant failed: the caller goes back to its menu.
+    if (this.attendantFailed) {
+      this.attendantFailed();
+      return;
+    }
     this.respondA(status, reason);
     this.end(why);
   }
@@ -1494,8 +1632,8 @@ class Call {
     for (const d of Object.values(this.replaced)) release(d);
     for (const d of this.transfer?.forks.flatMap((f) => f.dialogs.dialogs()) ?? []) release(d);
     const now = this.m.deps.clock.monotonic();
-    // Voicemail answered the caller, not a person: for the journal the call was missed (LOG-1).
-    const answered = this.answeredMono !== undefined && !this.inVoicemail;
+    // Voicemail or the auto attendant answering the caller is not a person answering: for the journal it was missed (LOG-1).
+    const answered = this.answeredAt !== undefined || (this.answeredMono !== undefined && !this.answeredByPbx);
     const outbound = this.target.kind === 'external' || (this.target.kind === 'refuse' && this.target.external);
     const inbound = this.a.phone === undefined;
     // Calls meant for us (a phone, a group, a public number) that nobody answered are "missed" (LOG-1).
@@ -1517,7 +1655,7 @@ class Call {
         // An outbound call nobody answered is the caller's own: "failed" unless they gave up (cancelled).
         outcome: answered
           ? 'answered'
-          : forUs && (reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' || reason === 'unavailable' || this.inVoicemail)
+          : forUs && (reason === 'cancelled' || reason === 'no-answer' || reason === 'busy' || reason === 'unavailable' || this.answeredByPbx)
             ? 'missed'
             : 'failed',
         phones: [...phones],
@@ -1546,6 +1684,8 @@ function targetNumber(t: CallTarget): string {
       return t.group.internalNumber;
     case 'voicemail':
       return '888';
+    case 'attendant':
+      return 'attendant';
     case 'number':
     case 'external':
       return t.number;
@@ -1816,7 +1956,7 @@ export class CallManager {
   }
 
   /** The plan of a call to `target` (issue 6): who rings, in which order, and what comes after. */
-  private planFor(cfg: Readonly<Config>, caller: Caller, target: CallTarget): CallPlan {
+  planFor(cfg: Readonly<Config>, caller: Caller, target: CallTarget): CallPlan {
     const numbering = this.deps.numbering?.() ?? BUILTIN_PLAN;
     let called: Called;
     switch (target.kind) {
@@ -1842,6 +1982,9 @@ export class CallManager {
         break;
       case 'number':
         called = { kind: 'number', number: target.number };
+        break;
+      case 'attendant':
+        called = { kind: 'attendant' };
         break;
     }
     return planCall(cfg, numbering, this.live(cfg), caller, called);
@@ -1932,7 +2075,7 @@ export class CallManager {
     return this.trunkLinesInUse();
   }
 
-  private logPlan(call: string, plan: CallPlan): void {
+  logPlan(call: string, plan: CallPlan): void {
     this.deps.log.info({ call, plan: describePlan(plan.steps) }, `call plan: ${plan.explain.join('; ') || describePlan(plan.steps)}`);
   }
 

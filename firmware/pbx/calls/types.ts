@@ -12,6 +12,8 @@ export type CallTarget =
   | { kind: 'phone'; phone: Phone }
   | { kind: 'group'; group: Group }
   | { kind: 'voicemail'; phone: Phone }
+  /** VOX-6: the auto attendant (its internal number, or a public number it answers). */
+  | { kind: 'attendant' }
   /** One of our public numbers (main number, DID), called from the trunk; national format. */
   | { kind: 'number'; number: string }
   | {
@@ -62,5 +64,7 @@ export type CallEndReason =
   | 'shutdown'
   /** The voicemail dialogue ended (message left, or 888 done). */
   | 'voicemail'
+  /** The auto attendant hung up (no operator to fall back to). */
+  | 'attendant'
   /** An attended transfer joined the call's parties to another call (RFC 5589 §7). */
   | 'transferred';

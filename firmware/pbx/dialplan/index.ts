@@ -16,6 +16,8 @@ export type DialTarget =
   | { kind: 'phone'; phone: Phone }
   | { kind: 'group'; group: Group }
   | { kind: 'voicemail' }
+  /** VOX-6: the auto attendant's internal number, when it is on. */
+  | { kind: 'attendant' }
   | { kind: 'speed-dial'; entry: DirectoryEntry; target: DialTarget }
   | { kind: 'feature'; code: string; action: FeatureAction; argument?: string }
   | { kind: 'external'; number: string }
@@ -109,6 +111,7 @@ function resolveInternal(n: string, config: Readonly<Config>, nested: boolean): 
   const group = config.groups.find((g) => g.internalNumber === n);
   if (group) return { target: { kind: 'group', group }, hideIdentity: false };
   if (n === String(NUMBERING.voicemail)) return { target: { kind: 'voicemail' }, hideIdentity: false };
+  if (config.autoAttendant.enabled && config.autoAttendant.internalNumber === n) return { target: { kind: 'attendant' }, hideIdentity: false };
   const entry = config.directory.find((d) => d.speedDial === n);
   if (entry) {
     if (nested) return invalid(`speed dial ${n} points to another speed dial`);

@@ -26,7 +26,7 @@ export type Caller =
   /** A call from the operator trunk: the number in national format, '' when withheld. */
   | { kind: 'external'; number: string; anonymous: boolean };
 
-export type Called = { kind: 'phone'; phone: Phone } | { kind: 'group'; group: Group } | { kind: 'number'; number: string };
+export type Called = { kind: 'phone'; phone: Phone } | { kind: 'group'; group: Group } | { kind: 'number'; number: string } | { kind: 'attendant' };
 
 /** RFC 5806 reasons we send in Diversion towards the operator. */
 export type DiversionReason = 'unconditional' | 'user-busy' | 'no-answer' | 'unavailable' | 'time-of-day' | 'follow-me' | 'deflection';
@@ -66,6 +66,8 @@ export type PlanStep =
     }
   /** The voicemail of a phone (until voice services land: a stand-in that ends the call, docs/incoming.md). */
   | { kind: 'voicemail'; label: string; mac: string; number: string }
+  /** VOX-6: the auto attendant answers and asks for a key (pbx/attendant). */
+  | { kind: 'attendant'; label: string }
   | { kind: 'reject'; label: string; status: number; reason: string };
 
 export interface CallPlan {
@@ -490,14 +492,35 @@ export function planCall(config: Readonly<Config>, numbering: NumberingPlan, liv
       if (steps.length === 0) steps = [{ kind: 'reject', label: `nobody in group ${called.group.internalNumber} can answer`, status: 480, reason: 'Temporarily Unavailable' }];
       break;
     }
-    case 'number':
+    case 'number': {
       p.calledNumber = normaliseNational(called.number);
-      steps = p.inbound(called.number);
+      const national = p.calledNumber;
+      if (national !== undefined && attendantAnswers(config, national)) {
+        p.explain.push(`${national}: the auto attendant answers (VOX-6)`);
+        steps = [ATTENDANT];
+      } else steps = p.inbound(called.number);
+      break;
+    }
+    case 'attendant':
+      steps = [ATTENDANT];
       break;
   }
   // An outside caller with nobody to ring is not lost: the reception's voicemail.
   if (caller.kind === 'external' && steps.length === 0) steps = p.receptionVoicemail();
   return { steps: upToFinal(steps), explain: p.explain };
+}
+
+const ATTENDANT: PlanStep = { kind: 'attendant', label: 'auto attendant' };
+
+/**
+ * VOX-6: the auto attendant answers its own public number, and the main
+ * number when it has none of its own (it stands in front of the reception).
+ */
+export function attendantAnswers(config: Readonly<Config>, national: string): boolean {
+  const a = config.autoAttendant;
+  if (!a.enabled) return false;
+  if (a.externalNumber !== undefined) return normaliseNational(a.externalNumber) === national;
+  return config.company.mainNumber !== undefined && national === config.company.mainNumber;
 }
 
 /** Nothing runs after a voicemail or a rejection: steps after the first of them are dropped. */
@@ -515,6 +538,7 @@ export function describePlan(steps: readonly PlanStep[]): string {
         return `ring ${who} (${s.seconds} s)`;
       }
       if (s.kind === 'voicemail') return `voicemail ${s.number}`;
+      if (s.kind === 'attendant') return 'auto attendant';
       return `reject ${s.status}`;
     })
     .join(' -> ');

@@ -32,6 +32,8 @@ export type Clip =
   | { kind: 'greeting'; mac: string }
   | { kind: 'message'; id: string }
   | { kind: 'beep' }
+  /** An uploaded announcement (`<data>/audio/<ref>`), or `fallback` when it cannot be read. */
+  | { kind: 'upload'; ref: string; fallback: PromptId }
   /** A number said digit by digit, or in the voice catalogue's way (sayNumber). */
   | { kind: 'number'; digits: string }
   /** "Vous avez deux nouveaux messages et un message sauvegardé" (singular and plural as the language wants). */

@@ -135,11 +135,15 @@ export class VoicemailService implements VoicemailPort {
 
   private greeting(mac: string): Int16Array | undefined {
     const ref = this.deps.config().phones.find((p) => p.mac === mac)?.voicemail.greeting;
-    if (!ref) return undefined;
+    return ref ? this.upload(ref) : undefined;
+  }
+
+  /** An uploaded announcement from `<data>/audio/`; undefined (logged) when it cannot be read. */
+  private upload(ref: string): Int16Array | undefined {
     try {
       return readWav(readFileSync(join(this.deps.dataDir, 'audio', ref))).samples;
     } catch (err) {
-      this.deps.log.warn({ mac, greeting: ref, err: (err as Error).message }, 'voicemail: greeting unreadable, the default one plays');
+      this.deps.log.warn({ file: ref, err: (err as Error).message }, 'announcement unreadable: the default prompt plays');
       return undefined;
     }
   }
@@ -158,6 +162,8 @@ export class VoicemailService implements VoicemailPort {
         return this.prompt(clip.id);
       case 'beep':
         return BEEP;
+      case 'upload':
+        return this.upload(clip.ref) ?? this.prompt(clip.fallback);
       case 'greeting':
         return this.greeting(clip.mac) ?? this.prompt('vm.greeting.default');
       case 'message': {

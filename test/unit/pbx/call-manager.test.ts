@@ -889,3 +889,84 @@ test('VOX-7: the caller hangs up (CANCEL) during the presentation: 487 to it, BY
   t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 1);
   t.is(s.manager.count(), 0);
 });
+
+function trunkInvite(called: string): SipRequest {
+  const text = [
+    `INVITE sip:${called}@10.0.0.1 SIP/2.0`,
+    'Via: SIP/2.0/UDP 192.0.2.99:5060;branch=z9hG4bKop9',
+    'Max-Forwards: 70',
+    'From: <sip:0612345678@operator.test>;tag=op',
+    `To: <sip:${called}@operator.test>`,
+    'Call-ID: op-ivr@test',
+    'CSeq: 1 INVITE',
+    'Contact: <sip:op@192.0.2.99:5060>',
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(SDP)}`,
+    '',
+    SDP,
+  ].join('\r\n');
+  const parsed = parseMessage(Buffer.from(text));
+  if (!parsed.ok || parsed.message.kind !== 'request') throw new Error('fixture');
+  return parsed.message;
+}
+
+function attendantSetup(t: import('ava').ExecutionContext) {
+  const root = mkdtempSync(join(tmpdir(), 'pbxgate-ivr-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const s = setup(1, (config) => ({ voicemail: new VoicemailService({ dataDir: root, log: new LogRegistry({ level: 'silent' }).get('vm'), config: () => config }) }));
+  s.config.company.mainNumber = '0577110000';
+  s.config.company.dids = ['0577110000'];
+  s.config.phones[2]!.voicemail.enabled = false; // 603: not registered, no voicemail
+  s.config.autoAttendant = {
+    enabled: true,
+    name: 'Standard automatique',
+    restrictionProfile: 1,
+    keys: [
+      { digit: '1', action: { kind: 'call', number: '602' } },
+      { digit: '3', action: { kind: 'call', number: '603' } },
+    ],
+  };
+  const req = trunkInvite('0577110000');
+  const a = s.serverTx(req);
+  s.manager.newTrunkInvite(req, a.tx, a.tx.destination);
+  return { s, a };
+}
+
+const microtasks = () => new Promise((r) => setImmediate(r));
+
+test('VOX-6: the auto attendant answers the main number (200), plays its welcome; key 1 puts the caller through to 602 with ringback meanwhile; the caller is never sent a second final response', async (t) => {
+  const { s, a } = attendantSetup(t);
+  await s.settle();
+  t.deepEqual(a.responses.map((r) => r.status), [200]);
+  const relay = s.relays[0]!;
+  t.truthy(relay.players.a, 'the welcome plays');
+  relay.players.a!.onEnd!();
+  relay.dtmf('a', '1');
+  relay.players.a!.onEnd!(); // "veuillez patienter"
+  await microtasks();
+  const invites = s.sent.filter((x) => x.req.method === 'INVITE');
+  t.is(invites.length, 1);
+  t.regex(invites[0]!.req.uri, /^sip:602@/);
+  t.regex(invites[0]!.req.body.toString(), /RTP\/AVP 8 101/, 'offered what the caller has');
+  s.answerB(0, 180);
+  t.truthy(relay.players.a, 'ringback');
+  s.answerB(0, 200, ANSWER_SDP);
+  t.is(relay.players.a, undefined);
+  t.like(s.manager.activeCalls()[0], { state: 'answered' });
+  t.deepEqual(a.responses.map((r) => r.status), [200], 'no 180 nor second 200 to the operator');
+});
+
+test('VOX-6: key 3 leads to 603, unreachable: the caller hears "not reachable" and the menu again, the call goes on', async (t) => {
+  const { s, a } = attendantSetup(t);
+  await s.settle();
+  const relay = s.relays[0]!;
+  relay.players.a!.onEnd!();
+  relay.dtmf('a', '3');
+  relay.players.a!.onEnd!();
+  await microtasks();
+  t.is(s.sent.filter((x) => x.req.method === 'INVITE').length, 0, 'nothing rang');
+  t.truthy(relay.players.a, '"votre correspondant n\'est pas joignable"');
+  t.is(s.manager.count(), 1);
+  t.deepEqual(a.responses.map((r) => r.status), [200]);
+  t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 0);
+});
