@@ -165,6 +165,22 @@ async function main(): Promise<void> {
       sip = new SipService({
         voicemail,
         holdMusic: () => announcements.holdMusic(),
+        onAnnouncementRecorded: (mac, _what, samples) => {
+          // VOX-5: the line's pre-answer announcement, recorded with *35*2; switched on and off with *35*1 / *35*0.
+          const ref = `preanswer-${mac.replace(/:/g, '')}.wav`;
+          try {
+            announcements.store(ref, samples);
+          } catch (err) {
+            logs.get('announcements').error({ mac, err: (err as Error).message }, 'the recorded announcement could not be stored');
+            return;
+          }
+          const r = rt.config.update((draft) => {
+            const phone = draft.phones.find((p) => p.mac === mac);
+            if (phone) phone.preAnswer = { ...phone.preAnswer, recording: ref };
+          });
+          if (!r.ok) logs.get('announcements').error({ mac, err: r.error.message }, 'the recorded announcement could not be referenced');
+          else logs.get('announcements').info({ mac, file: ref, seconds: Math.round(samples.length / 8000) }, 'pre-answer announcement recorded');
+        },
         board: rt.board.definition,
         config: rt.config,
         clock: rt.clock,

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.ts';
 import type { Config } from '../config/index.ts';
-import { defaultHoldMusic, readWav } from '../media/index.ts';
+import { defaultHoldMusic, readWav, writeWav } from '../media/index.ts';
 
 /**
  * The announcements the PBX plays (VOX-2): uploaded WAV files live in
@@ -44,5 +44,28 @@ export class Announcements {
   /** After an upload replaced a file. */
   forget(ref: string): void {
     this.cache.delete(ref);
+  }
+
+  /**
+   * Stores 8 kHz samples as `<data>/audio/<ref>` (a recording made with the
+   * handset, or an import): temp file, fsync, rename, so the previous version
+   * stays whole until the new one is.
+   */
+  store(ref: string, samples: Int16Array): void {
+    const dir = join(this.dataDir, 'audio');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, ref);
+    const tmp = `${path}.tmp`;
+    const data = writeWav(samples, 'pcm16');
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    this.forget(ref);
   }
 }

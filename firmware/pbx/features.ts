@@ -21,6 +21,7 @@ import type { CallbackChange, CallbackContext } from './callback.ts';
  * | `*31*n` / `*30*n` / `*31` / `*30` | join / leave group n, join / leave all (999: the Standard overflow) | GRP-4, INB-4 |
  * | `*22*dest` / `*22` / `#22`, `*22*0` / `**22` | reception only: forward every main-number call to dest / to voicemail / off / query | INB-2 |
  * | `*40*n` / `*41*n` / `*42*n` / `**40` | day/night schedule of group n (0: main number) forced night / day / back to automatic / query | GRP-5 |
+ * | `*35*2` / `*35*1` / `*35*0`, `#35` / `**35` | record my line's pre-answer announcement / on / off / query | VOX-5 |
  * | `*33*n` (n = 0..5), `**33` | voice presentation level n (0 = off) / query | VOX-7 |
  * | `*37` / `*37*nnn`, `#37` / `**37` | call me back when the phone that was busy (or phone nnn) is free / cancel / query | FWD-6 |
  *
@@ -41,7 +42,7 @@ import type { CallbackChange, CallbackContext } from './callback.ts';
  */
 
 /** The fields of a phone record a feature code may change; `forwards` is always given whole. */
-export type PhonePatch = Partial<Pick<Phone, 'hideIdentity' | 'forwards' | 'forwardProtection' | 'standardOverflowOptOut' | 'groupsLeft' | 'voicePresentation'>>;
+export type PhonePatch = Partial<Pick<Phone, 'hideIdentity' | 'forwards' | 'forwardProtection' | 'standardOverflowOptOut' | 'groupsLeft' | 'voicePresentation' | 'preAnswer'>>;
 
 export type ConfigChange =
   | { kind: 'phone'; mac: string; patch: PhonePatch }
@@ -56,6 +57,8 @@ export interface FeatureOutcome {
   changes: ConfigChange[];
   /** A change to the automatic-callback queue (runtime state, not configuration). */
   callback?: CallbackChange;
+  /** `*35*2`: the PBX answers and records the line's pre-answer announcement (VOX-5) instead of playing a tone. */
+  record?: 'pre-answer';
   /** One English line for the log: what was asked and what it did or why not. */
   explain: string;
 }
@@ -292,6 +295,26 @@ function dayNight(config: Readonly<Config>, f: FeatureRequest, asked: string): F
   return done(asked, [{ kind: 'schedule', target, override }], `${name} ${what}${note}`);
 }
 
+/** VOX-5: the line's own pre-answer announcement, for calls to its DID: `*35*2` records it, `*35*1` / `*35*0` (`#35`) switch it, `**35` asks. */
+function preAnswer(caller: Readonly<Phone>, f: FeatureRequest, asked: string): FeatureOutcome {
+  const p = caller.preAnswer;
+  if (f.action === 'query') return answer(asked, p.enabled && p.recording !== undefined, p.enabled ? 'pre-answer announcement on' : 'pre-answer announcement off');
+  if (caller.did === undefined) return refused(asked, 403, 'a pre-answer announcement is for a phone with its own direct line (VOX-5)');
+  const arg = f.action === 'deactivate' ? '0' : f.argument;
+  if (f.action !== 'activate' && f.action !== 'deactivate') return refused(asked, 404, `feature code ${asked} is not available`);
+  switch (arg) {
+    case '2':
+      return { tone: 'confirmation', changes: [], explain: `${asked}: recording the line's pre-answer announcement`, record: 'pre-answer' };
+    case '1':
+      if (p.recording === undefined) return refused(asked, 404, 'no pre-answer announcement recorded yet (*35*2 records one)');
+      return done(asked, [phoneChange(caller, { preAnswer: { ...p, enabled: true } })], 'pre-answer announcement on');
+    case '0':
+      return done(asked, [phoneChange(caller, { preAnswer: { ...p, enabled: false } })], 'pre-answer announcement off');
+    default:
+      return refused(asked, 404, 'pre-answer codes are *35*2 (record), *35*1 (on), *35*0 (off), **35');
+  }
+}
+
 /** VOX-7: `*33*n` chooses what a voice says at pick-up (pbx/presentation.ts), `*33*0` or `#33` none, `**33` asks. */
 function presentation(caller: Readonly<Phone>, f: FeatureRequest, asked: string): FeatureOutcome {
   if (f.action === 'query') return answer(asked, caller.voicePresentation > 0, `voice presentation level ${caller.voicePresentation}`);
@@ -366,6 +389,8 @@ export function applyFeature(
       return callback(config, caller, f, asked, callbackContext);
     case '33':
       return presentation(caller, f, asked);
+    case '35':
+      return preAnswer(caller, f, asked);
     default:
       return refused(asked, 404, `feature code *${f.code} is not available`);
   }

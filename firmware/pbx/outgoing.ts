@@ -83,6 +83,7 @@ export function decideRouting(config: Readonly<Config>, plan: NumberingPlan, cal
         recentExternalCalls: keep,
         explain: o.explain,
       };
+    if (o.record === 'pre-answer') return { routing: { kind: 'call', target: { kind: 'record', phone: caller, what: 'pre-answer' } }, recentExternalCalls: keep, explain: o.explain };
     return {
       routing: { kind: 'feature', code: dialled, tone: o.tone },
       recentExternalCalls: keep,

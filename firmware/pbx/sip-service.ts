@@ -58,6 +58,8 @@ export interface SipServiceDeps {
   voicemail?: VoicemailPort;
   /** Music on hold (VOX-2). */
   holdMusic?: () => Int16Array;
+  /** A phone recorded an announcement with *35*2 (VOX-5). */
+  onAnnouncementRecorded?: (mac: string, what: 'pre-answer', samples: Int16Array) => void;
   /** Makes the media relay for calls (a factory from main.ts: it binds sockets; one per service start). */
   media?: () => MediaEngine;
   sdp?: SdpPort;
@@ -250,6 +252,7 @@ export class SipService implements Service, TransactionUser {
         onCallsChanged: (counts) => this.deps.events.emit('calls.changed', counts),
         ...(this.deps.voicemail ? { voicemail: this.deps.voicemail } : {}),
         ...(this.deps.holdMusic ? { holdMusic: this.deps.holdMusic } : {}),
+        ...(this.deps.onAnnouncementRecorded ? { onAnnouncementRecorded: this.deps.onAnnouncementRecorded } : {}),
         sip: {
           sendRequest,
           abandon: (req) => invites.get(req)?.terminate(),

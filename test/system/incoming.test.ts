@@ -8,7 +8,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { startPbx, makePhones, freePort, logMatching, type PbxProcess } from '../support/pbx-process.ts';
-import { runSipp, startSipp, callCsv, registerFrom, assertCallsIdle, ringSteps, OPERATOR_IP, type BackgroundSipp, type SippResult } from '../support/sipp.ts';
+import { runSipp, startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle, ringSteps, OPERATOR_IP, type BackgroundSipp, type SippResult } from '../support/sipp.ts';
 import type { Config, Phone } from '../../firmware/config/index.ts';
 
 const MAIN = '0577110000';
@@ -223,4 +223,28 @@ test.serial('VOX-6: the auto attendant answers the main number; the caller press
   t.regex(log, /"number":"410","why":"key".*auto attendant: putting the caller through/);
   await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal 410'), new RegExp(`${CALLER} -> ${MAIN} {2}answered by 410 {2}\\d+s {2}inbound`));
+});
+
+test.serial('VOX-5: 410 records its pre-answer announcement from the handset (*35*2) and switches it on (*35*1); a call from outside to its DID hears it as early media while 410 rings', async (t) => {
+  const opPort = await freePort();
+  const pbx = await startPbx({ phones, patch: office(opPort) });
+  t.teardown(() => pbx.stop());
+  const target = `127.0.0.1:${pbx.sipPort}`;
+  const phoneCall = async (number: string, scenario: string, extra: string[]) =>
+    runSipp(target, scenario, await freePort(), ['-inf', callCsv([p410.sip.username, authKeyword(p410), number]), '-m', '1', '-timeout', '30', '-timeout_error', ...extra]);
+  // The spoken instructions take about 4 s; 410 then speaks (SIPp's G.711 audio) and hangs up.
+  const rec = await phoneCall('*35*2', 'call-uac-voice.xml', ['-d', '8000']);
+  t.is(rec.status, 0, `*35*2:\n${rec.errors}\n${pbx.stderr().slice(-3000)}`);
+  await logMatching(pbx, /pre-answer announcement recorded/, 5000);
+  const on = await phoneCall('*35*1', 'call-uac.xml', []);
+  t.is(on.status, 0, `*35*1:\n${on.errors}`);
+  t.regex(await pbx.command('config show phones.0.preAnswer'), /"enabled": true[\s\S]*"recording": "preanswer-00085d000000\.wav"/);
+
+  const callee = await phoneUas(t, pbx, p410, 'call-uas.xml');
+  const op = await operatorCalls(pbx, CALLER, p410.did!, 1000);
+  t.is(op.status, 0, `operator:\n${op.errors}\n${pbx.stderr().slice(-4000)}`);
+  t.regex(op.logs, /ANSWERED/);
+  t.is((await callee.done).status, 0);
+  t.regex(await logMatching(pbx, /"announcement":"line 410"/, 5000), /"announcement":"line 410","mode":"while-ringing".*pre-answer announcement/);
+  await assertCallsIdle(t, pbx);
 });

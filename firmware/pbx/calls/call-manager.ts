@@ -85,6 +85,8 @@ export interface CallManagerDeps {
   holdMusic?: () => Int16Array;
   /** Voicemail boxes (VOX-1); absent, a voicemail step ends the call with 480 and a Warning. */
   voicemail?: VoicemailPort;
+  /** A phone recorded an announcement with its handset (`*35*2`, VOX-5): store it and point its record at it. */
+  onAnnouncementRecorded?: (mac: string, what: 'pre-answer', samples: Int16Array) => void;
   /** Told when the number of calls in progress or ringing changes (indicators). */
   onCallsChanged?: (counts: { active: number; ringing: number }) => void;
 }
@@ -107,6 +109,8 @@ export type Routing =
 /** How long a refusal tone plays before the final response. */
 export const REFUSAL_TONE_SECONDS = 3;
 export const FEATURE_TONE_SECONDS = 2;
+/** The longest pre-answer announcement recorded with *35*2 (VOX-5). */
+export const PRE_ANSWER_MAX_MS = 30_000;
 
 /** Codecs we relay (no transcoding: both legs must share one), in our order of preference. */
 export const SUPPORTED_FORMATS: readonly PayloadFormat[] = [
@@ -386,6 +390,10 @@ class Call {
       await this.playLocally(this.target);
       return;
     }
+    if (this.target.kind === 'record') {
+      await this.startRecording(this.target.phone);
+      return;
+    }
     const steps = this.plan?.steps ?? [];
     // A plan that only turns the call away needs no media.
     const first = steps[0];
@@ -412,9 +420,115 @@ class Call {
       return;
     }
     this.relay.setRemote('a', this.a.offer.remote);
+    const pre = first.kind === 'ring' ? this.preAnswerFor() : undefined;
+    if (pre && this.answerEarly()) {
+      // VOX-4/VOX-5: the caller hears the announcement as early media; the callees are offered the codec it got.
+      this.bOffer = this.m.deps.sdp.offer(this.bSession, this.relay.local('b'), this.formats, this.a.offer.remote.direction, this.a.offer.remote.ptimeMs);
+      this.bLastSdp = this.bOffer;
+      this.preAnswering = true;
+      this.log.info({ call: this.id, announcement: pre.what, mode: pre.mode }, 'pre-answer announcement');
+      this.relay.attachPlayer('a', new WavPlayer(pre.samples), () => {
+        if (this.ended || !this.preAnswering || !this.relay) return;
+        // After the announcement, ringback until someone answers (the caller's phone plays none during early media).
+        this.relay.attachPlayer('a', new WavPlayer(toneSamples('ringback', 5), { loop: true }));
+        if (pre.mode === 'before-ringing') this.runStep(steps, 0);
+      });
+      if (pre.mode === 'while-ringing') this.runStep(steps, 0);
+      return;
+    }
     this.bOffer = this.m.deps.sdp.offer(this.bSession, this.relay.local('b'), formats, this.a.offer.remote.direction, this.a.offer.remote.ptimeMs);
     this.bLastSdp = this.bOffer;
     this.runStep(steps, 0);
+  }
+
+  /**
+   * `*35*2` (VOX-5): the PBX answers, says "enregistrez votre annonce après
+   * le bip", records up to 30 s (`#` ends), says it is saved, hangs up; the
+   * recording becomes the phone's pre-answer announcement.
+   */
+  private async startRecording(phone: Phone): Promise<void> {
+    const vm = this.m.deps.voicemail;
+    const save = this.m.deps.onAnnouncementRecorded;
+    if (!vm || !save) {
+      this.rejectWithWarning(480, 'Temporarily Unavailable', 'announcements cannot be recorded here', 'feature');
+      return;
+    }
+    try {
+      this.relay = await this.m.deps.media.createRelayCall();
+    } catch {
+      this.reject(503, 'Service Unavailable', 'error');
+      return;
+    }
+    if (this.ended) {
+      this.relay.close();
+      return;
+    }
+    if (!this.answerByPbx()) return;
+    let st = depositStart({
+      mac: phone.mac,
+      number: phone.internalNumber,
+      hasGreeting: false,
+      boxFull: false,
+      maxMs: PRE_ANSWER_MAX_MS,
+      intro: [{ kind: 'prompt', id: 'feature.record-announcement' }],
+      saved: [{ kind: 'prompt', id: 'feature.announcement-saved' }],
+    });
+    this.voice = new VoiceSession({
+      clock: this.m.deps.clock,
+      log: this.log,
+      relay: this.relay,
+      leg: 'a',
+      clips: vm.clips,
+      step: (e) => {
+        const out = deposit(st, e);
+        st = out.state;
+        return out.actions;
+      },
+      onRecording: (samples) => save(phone.mac, 'pre-answer', samples),
+      onHangup: () => {
+        this.sendBye('a');
+        this.end('feature');
+      },
+    });
+    this.voice.start();
+  }
+
+  /** The pre-answer announcement plays to the caller (VOX-4/VOX-5) until someone answers. */
+  private preAnswering = false;
+
+  /**
+   * The announcement a call from outside hears before anyone answers: the
+   * called phone's own (VOX-5, for a call to its DID, when it has recorded
+   * one and switched it on with *35*1), else the general one (VOX-4: the
+   * uploaded file, or the default "veuillez patienter" prompt), in its mode.
+   */
+  private preAnswerFor(): { samples: Int16Array; mode: 'while-ringing' | 'before-ringing'; what: string } | undefined {
+    const vm = this.m.deps.voicemail;
+    if (!vm || this.a.phone || !this.a.tx || this.target.kind !== 'number') return undefined;
+    const cfg = this.m.deps.config();
+    const called = this.target.number;
+    const own = cfg.phones.find((p) => p.did !== undefined && normaliseNational(p.did) === called);
+    if (own?.preAnswer.enabled && own.preAnswer.recording !== undefined) {
+      return { samples: renderClips(vm.clips, [{ kind: 'upload', ref: own.preAnswer.recording, fallback: 'ivr.hold.default' }]), mode: 'while-ringing', what: `line ${own.internalNumber}` };
+    }
+    const general = cfg.announcements.preAnswer;
+    if (!general.enabled) return undefined;
+    const clip = general.file !== undefined ? ({ kind: 'upload', ref: general.file, fallback: 'ivr.hold.default' } as const) : ({ kind: 'prompt', id: 'ivr.hold.default' } as const);
+    return { samples: renderClips(vm.clips, [clip]), mode: general.mode, what: 'general' };
+  }
+
+  /** 183 Session Progress with our answer (G.711 + telephone-event): early media from the PBX itself. */
+  private answerEarly(): boolean {
+    if (!this.relay) return false;
+    const voiceFormats = SUPPORTED_FORMATS.filter((f) => f.encoding === 'PCMA' || f.encoding === 'PCMU' || f.encoding === 'telephone-event');
+    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), voiceFormats);
+    if (!r.ok || !r.formats.some((f) => f.encoding !== 'telephone-event')) return false;
+    this.formats = r.formats;
+    this.a.lastSdp = r.body;
+    this.relay.setRemote('a', { ...this.a.offer.remote, formats: r.formats });
+    this.state = 'early-media';
+    this.respondA(183, 'Session Progress', r.body);
+    return true;
   }
 
   /**
@@ -726,6 +840,7 @@ class Call {
     }
     // The auto attendant has answered already when it sends the caller to a voicemail.
     if (!this.aHeldByPbx && !this.answerByPbx()) return;
+    this.preAnswering = false;
     this.attendantFailed = undefined;
     this.answeredByPbx = true;
     // The dialogue (pure, pbx/voicemail/menus) and the box it works on: a login from 888 may switch boxes.
@@ -1008,6 +1123,10 @@ class Call {
     this.state = 'answered';
     // Put through: from now on a failure is the call's, not the attendant's to retry.
     this.attendantFailed = undefined;
+    if (this.preAnswering) {
+      this.preAnswering = false;
+      this.relay?.detachPlayer('a');
+    }
     this.answeredAt = this.m.deps.clock.now();
     this.answeredMono = this.m.deps.clock.monotonic();
     const ok = this.respondA(200, 'OK', answer);
@@ -1642,8 +1761,8 @@ class Call {
     if (this.a.phone) phones.add(this.a.phone.mac);
     if (this.target.kind === 'phone') phones.add(this.target.phone.mac);
     for (const mac of this.rang) phones.add(mac);
-    // A feature code is not a call: it is not journaled.
-    if (this.target.kind !== 'feature')
+    // A feature code (a recording by code included) is not a call: it is not journaled.
+    if (this.target.kind !== 'feature' && this.target.kind !== 'record')
       this.m.deps.journal.add({
         startedAt: this.startedAt,
         durationSeconds: answered ? Math.round((now - this.answeredMono!) / 1000) : 0,
@@ -1686,6 +1805,8 @@ function targetNumber(t: CallTarget): string {
       return '888';
     case 'attendant':
       return 'attendant';
+    case 'record':
+      return '*35*2';
     case 'number':
     case 'external':
       return t.number;
@@ -1986,6 +2107,9 @@ export class CallManager {
       case 'attendant':
         called = { kind: 'attendant' };
         break;
+      case 'record':
+        // No one is called: the PBX answers and records (Call.startRecording).
+        return { steps: [], explain: [`*35*2: recording the pre-answer announcement of ${target.phone.internalNumber} (VOX-5)`] };
     }
     return planCall(cfg, numbering, this.live(cfg), caller, called);
   }

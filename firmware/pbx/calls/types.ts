@@ -14,6 +14,8 @@ export type CallTarget =
   | { kind: 'voicemail'; phone: Phone }
   /** VOX-6: the auto attendant (its internal number, or a public number it answers). */
   | { kind: 'attendant' }
+  /** VOX-5 `*35*2`: the PBX records the phone's pre-answer announcement. */
+  | { kind: 'record'; phone: Phone; what: 'pre-answer' }
   /** One of our public numbers (main number, DID), called from the trunk; national format. */
   | { kind: 'number'; number: string }
   | {

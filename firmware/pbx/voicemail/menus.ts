@@ -70,9 +70,12 @@ export interface DepositState {
   hasGreeting: boolean;
   boxFull: boolean;
   maxMs: number;
+  /** Another use of the same dialogue (recording an announcement, VOX-5): what is said before the beep and after saving. */
+  intro?: Clip[];
+  saved?: Clip[];
 }
 
-export function depositStart(box: { mac: string; number: string; hasGreeting: boolean; boxFull: boolean; maxMs: number }): DepositState {
+export function depositStart(box: { mac: string; number: string; hasGreeting: boolean; boxFull: boolean; maxMs: number; intro?: Clip[]; saved?: Clip[] }): DepositState {
   return { phase: 'greeting', ...box };
 }
 
@@ -87,7 +90,7 @@ export function deposit(s: DepositState, e: VoiceEvent): { state: DepositState; 
     case 'greeting':
       if (e.kind === 'start') {
         if (s.boxFull) return to('closing', { kind: 'play', clips: [{ kind: 'prompt', id: 'vm.box-full' }] });
-        const greeting: Clip[] = s.hasGreeting ? [{ kind: 'greeting', mac: s.mac }] : [{ kind: 'prompt', id: 'vm.greeting.default' }];
+        const greeting: Clip[] = s.intro ?? (s.hasGreeting ? [{ kind: 'greeting', mac: s.mac }] : [{ kind: 'prompt', id: 'vm.greeting.default' }]);
         return to('greeting', { kind: 'play', clips: greeting });
       }
       // `#` skips the greeting (a caller who knows it).
@@ -98,7 +101,7 @@ export function deposit(s: DepositState, e: VoiceEvent): { state: DepositState; 
       return { state: s, actions: [] };
     case 'recording':
       if (e.kind === 'record-full' || (e.kind === 'digit' && e.digit === '#'))
-        return to('closing', { kind: 'stop-recording', keep: true }, { kind: 'play', clips: [{ kind: 'prompt', id: 'vm.message-saved' }, { kind: 'prompt', id: 'vm.goodbye' }] });
+        return to('closing', { kind: 'stop-recording', keep: true }, { kind: 'play', clips: s.saved ?? [{ kind: 'prompt', id: 'vm.message-saved' }, { kind: 'prompt', id: 'vm.goodbye' }] });
       return { state: s, actions: [] };
     case 'closing':
       if (e.kind === 'played') return to('done', { kind: 'hangup' });

@@ -970,3 +970,70 @@ test('VOX-6: key 3 leads to 603, unreachable: the caller hears "not reachable" a
   t.deepEqual(a.responses.map((r) => r.status), [200]);
   t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 0);
 });
+
+function preAnswerSetup(t: import('ava').ExecutionContext, mode: 'while-ringing' | 'before-ringing') {
+  const root = mkdtempSync(join(tmpdir(), 'pbxgate-pre-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const s = setup(1, (config) => ({ voicemail: new VoicemailService({ dataDir: root, log: new LogRegistry({ level: 'silent' }).get('vm'), config: () => config }) }));
+  s.config.company.mainNumber = '0577110000';
+  s.config.company.dids = ['0577110000'];
+  s.config.reception.phone = s.config.phones[1]!.mac;
+  s.config.announcements.preAnswer = { enabled: true, mode };
+  const req = trunkInvite('0577110000');
+  const a = s.serverTx(req);
+  s.manager.newTrunkInvite(req, a.tx, a.tx.destination);
+  return { s, a };
+}
+
+test('VOX-4 while ringing: a call from outside gets 183 with the PBX\'s SDP and the announcement, the reception rings at once; it answers: 200 with the same SDP, the announcement stops', async (t) => {
+  const { s, a } = preAnswerSetup(t, 'while-ringing');
+  await s.settle();
+  t.deepEqual(a.responses.map((r) => r.status), [183]);
+  const early = a.responses[0]!.body.toString();
+  t.regex(early, /m=audio 20000 RTP\/AVP 8 101/);
+  const relay = s.relays[0]!;
+  t.truthy(relay.players.a, 'the announcement plays');
+  const invites = s.sent.filter((x) => x.req.method === 'INVITE');
+  t.is(invites.length, 1, 'the reception rings meanwhile');
+  t.regex(invites[0]!.req.body.toString(), /RTP\/AVP 8 101/, 'offered the codec the caller got');
+  relay.players.a!.onEnd!();
+  t.truthy(relay.players.a, 'then ringback');
+  s.answerB(0, 200, ANSWER_SDP);
+  t.deepEqual(a.responses.map((r) => r.status), [183, 200]);
+  t.is(a.responses[1]!.body.toString(), early);
+  t.is(relay.players.a, undefined);
+});
+
+test('VOX-4 before ringing: nothing rings until the announcement has played in full', async (t) => {
+  const { s } = preAnswerSetup(t, 'before-ringing');
+  await s.settle();
+  t.is(s.sent.filter((x) => x.req.method === 'INVITE').length, 0);
+  s.relays[0]!.players.a!.onEnd!();
+  t.is(s.sent.filter((x) => x.req.method === 'INVITE').length, 1);
+});
+
+test('VOX-5: *35*2 from 602: the PBX answers, asks for the announcement, beeps, records until #, says it is saved and hangs up; the recording goes to onAnnouncementRecorded', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'pbxgate-rec-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const recorded: Array<[string, number]> = [];
+  const s = setup(1, (config) => ({
+    voicemail: new VoicemailService({ dataDir: root, log: new LogRegistry({ level: 'silent' }).get('vm'), config: () => config }),
+    onAnnouncementRecorded: (mac, _what, samples) => void recorded.push([mac, samples.length]),
+    route: (caller) => ({ kind: 'call', target: { kind: 'record', phone: caller, what: 'pre-answer' } }),
+  }));
+  const req = invite('602', '*35*2');
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '602');
+  await s.settle();
+  t.is(a.responses.at(-1)?.status, 200);
+  const relay = s.relays[0]!;
+  relay.players.a!.onEnd!(); // "enregistrez votre annonce après le bip"
+  relay.players.a!.onEnd!(); // beep
+  for (let i = 0; i < 150; i++) relay.recorders.a!.write(new Int16Array(160).fill(300));
+  relay.dtmf('a', '#');
+  t.deepEqual(recorded, [[s.config.phones[1]!.mac, 24000]]);
+  relay.players.a!.onEnd!(); // "annonce enregistrée"
+  t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 1);
+  t.is(s.manager.count(), 0);
+  t.is(s.journal.query().length, 0, 'a feature code is not a call');
+});

@@ -691,3 +691,19 @@ test('VOX-7: *33*2 sets voice presentation level 2, *33*0 and #33 switch it off,
   t.is(dial(t, c, 'plain', '**33').outcome.tone, 'busy');
   t.is(dial(t, c, 'plain', '*33*6').outcome.refusal?.status, 404);
 });
+
+test('VOX-5: *35*2 on a DID phone asks the PBX to record its pre-answer announcement; *35*1 needs a recording; *35*0 and #35 switch it off; **35 answers; a phone without DID is refused', (t) => {
+  const c = config();
+  const record = dialCallback(c, 'did', '*35*2');
+  t.is(record.record, 'pre-answer');
+  t.deepEqual(record.changes, []);
+  t.is(dialCallback(c, 'did', '*35*1').refusal?.status, 404, 'nothing recorded yet');
+  find(c, 'did').preAnswer = { enabled: false, recording: 'preanswer-00085d000002.wav' };
+  const on = dial(t, c, 'did', '*35*1');
+  t.deepEqual(find(on.after, 'did').preAnswer, { enabled: true, recording: 'preanswer-00085d000002.wav' });
+  t.is(dial(t, on.after, 'did', '**35').outcome.tone, 'confirmation');
+  t.false(find(dial(t, on.after, 'did', '*35*0').after, 'did').preAnswer.enabled);
+  t.false(find(dial(t, on.after, 'did', '#35').after, 'did').preAnswer.enabled);
+  t.is(dial(t, c, 'did', '**35').outcome.tone, 'busy');
+  t.is(dialCallback(c, 'plain', '*35*2').refusal?.status, 403);
+});
