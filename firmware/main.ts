@@ -26,6 +26,7 @@ import { VoicemailService, registerVoicemailCommands } from './pbx/voicemail/ind
 import { MailService, registerMailCommands, voicemailMailForStored } from './mail/index.ts';
 import { PreloadedPrompts, findPromptDir } from './voice/index.ts';
 import { Announcements } from './pbx/announcements.ts';
+import { registerAnnouncementCommands } from './pbx/announcement-commands.ts';
 import { ModemService, ModemSimulator, registerModemCommands, registerSimulatorCommands, dslStatusLine, plcStatusLine } from './modem/index.ts';
 
 const VERSION: string = pkg.version;
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
         if (counts.fresh + counts.saved > 0) sip?.notifyMessageWaiting(mac, counts);
       });
       const announcements = new Announcements(dataDir, () => rt.config.get(), logs.get('announcements'));
+      registerAnnouncementCommands(rt.registry, { config: rt.config, announcements });
       sip = new SipService({
         voicemail,
         holdMusic: () => announcements.holdMusic(),
