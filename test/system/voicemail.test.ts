@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { startPbx, makePhones, freePort, logMatching } from '../support/pbx-process.ts';
 import { runSipp, startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle } from '../support/sipp.ts';
 import { readWav } from '../../firmware/media/wav.ts';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
 
 const phones = makePhones(2, 0); // 601, 602
 const [p601, p602] = phones as [(typeof phones)[0], (typeof phones)[0]];
@@ -57,4 +59,73 @@ test.serial('VOX-1, NUM-7: 601 leaves 602 a spoken message; 602 gets the message
   t.regex(mwi.logs, /MWI yes 1\/0[\s\S]*MWI no 0\/0/);
   await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal 602'), /601 -> 602 {2}missed/);
+});
+
+/** The attachment parts of a raw MIME message: filename, content type, decoded bytes (base64 only: what nodemailer sends for binary). */
+type Attachment = { filename: string; type: string; bytes: Buffer };
+
+function attachments(raw: string): Attachment[] {
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(raw)?.[1];
+  if (!boundary) return [];
+  return raw
+    .split(`--${boundary}`)
+    .map((part): Attachment | undefined => {
+      const split = part.indexOf('\r\n\r\n');
+      const head = part.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+      const filename = /filename="?([^";\r\n]+)"?/i.exec(head)?.[1];
+      const type = /content-type:\s*([^;\r\n]+)/i.exec(head)?.[1] ?? '';
+      if (!filename || !/content-transfer-encoding:\s*base64/i.test(head)) return undefined;
+      return { filename, type, bytes: Buffer.from(part.slice(split + 4).replace(/\s+/g, ''), 'base64') };
+    })
+    .filter((x): x is Attachment => x !== undefined);
+}
+
+test.serial('VOX-1: a message left for 602, whose voicemail e-mail is on, reaches its address by SMTP with the WAV attached', async (t) => {
+  const received: Array<{ to: string[]; raw: string }> = [];
+  const smtp = new SMTPServer({
+    logger: false,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    onData: (stream, session, cb) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('latin1') });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => new Promise<void>((r) => smtp.close(() => r())));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const pbx = await startPbx({
+    phones,
+    patch: (c) => {
+      c.phones = structuredClone(c.phones);
+      const p = c.phones[1]!;
+      p.forwards.unconditional = { enabled: true, destination: 'voicemail' };
+      p.email = 'bob@office.test';
+      p.voicemail.emailEnabled = true;
+      c.smtp = { host: '127.0.0.1', port: smtpPort, secure: false, user: '', password: '', from: 'pbx@office.test' };
+    },
+  });
+  t.teardown(() => pbx.stop());
+  const target = `127.0.0.1:${pbx.sipPort}`;
+  const deposit = runSipp(target, 'call-uac-voice.xml', await freePort(), ['-inf', callCsv([p601.sip.username, authKeyword(p601), '602']), '-m', '1', '-d', '8000', '-timeout', '30', '-timeout_error']);
+  t.is(deposit.status, 0, deposit.errors);
+  // SIPp held this event loop: the SMTP server answers now; the outbox retries if it had to.
+  const deadline = Date.now() + 20_000;
+  while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  t.is(received.length, 1, pbx.stderr().slice(-3000));
+  const mail = received[0]!;
+  t.deepEqual(mail.to, ['bob@office.test']);
+  t.regex(mail.raw, /^Subject: .+/m);
+  const wavs = attachments(mail.raw).filter((a) => /\.wav$/.test(a.filename));
+  t.is(wavs.length, 1);
+  t.regex(wavs[0]!.type, /audio\/(wav|x-wav)/);
+  const wav = readWav(wavs[0]!.bytes);
+  t.is(wav.sampleRate, 8000);
+  t.true(wav.samples.length >= 8000, 'at least a second of message');
+  // The message stays in the box: e-mail is a copy.
+  t.regex(await pbx.command('voicemail 602'), /^602 {2}1 new, 0 saved/);
+  t.regex(await pbx.command('mail'), /^sent since start: 1$/m);
 });
