@@ -4,6 +4,7 @@ import { resolveDialled, type DialTarget, type FeatureAction } from './dialplan/
 import { classify, normaliseExternal, type NumberingPlan } from './frenchplan/index.ts';
 import { decideOutgoing, profileFor } from './restrictions/index.ts';
 import type { CallbackChange, CallbackContext } from './callback.ts';
+import type { Clip, PromptId } from './voicemail/menus.ts';
 
 /**
  * Feature codes typed on a phone (CID-1, FWD-2, FWD-3, FWD-5, GRP-4, INB-2,
@@ -416,5 +417,62 @@ export function applyConfigChanges(draft: Config, changes: readonly ConfigChange
         for (const s of draft.schedules) if (s.target === change.target) s.override = change.override;
         break;
     }
+  }
+}
+
+/**
+ * What the phone hears in words after a feature code (issue 7 §5: "a short
+ * prompt once the voice-services issue lands"), derived from the code and
+ * its outcome (pure). The B2BUA plays these instead of the tone when the
+ * voice prompts are there.
+ */
+export function featureWords(f: FeatureRequest, o: FeatureOutcome): Clip[] {
+  const p = (id: PromptId): Clip => ({ kind: 'prompt', id });
+  if (o.refusal) {
+    // A forward to a destination that cannot be used (unknown, oneself, refused by the forward profile).
+    const forwardCode = f.code === '24' || f.code === '27' || f.code === '22';
+    if (forwardCode && f.argument !== undefined && f.argument !== '0') return [p('feature.invalid-destination')];
+    return [p(o.refusal.status === 403 ? 'feature.not-allowed' : 'feature.invalid-code')];
+  }
+  const on = o.tone === 'confirmation';
+  if (f.action === 'query') {
+    if (f.code === '65') return [p(on ? 'feature.number-hidden' : 'feature.number-shown')];
+    if (f.code === '35' && !on) return [p('feature.state-off')];
+    return [p(on ? 'feature.state-on' : 'feature.state-off')];
+  }
+  const change = o.changes[0];
+  switch (f.code) {
+    case '65':
+      return [p(change?.kind === 'phone' && change.patch.hideIdentity ? 'feature.number-hidden' : 'feature.number-shown')];
+    case '24':
+    case '27':
+    case '22': {
+      let target: { enabled: boolean; destination?: string } | undefined;
+      if (change?.kind === 'reception') target = change.forwardAll;
+      else if (change?.kind === 'phone' && change.patch.forwards) target = change.patch.forwards[f.code === '24' ? 'disconnect' : 'disconnectOrNoAnswer'];
+      if (!target?.enabled) return [p(f.code === '22' ? 'feature.forward-off' : 'feature.forward-on-voicemail')];
+      if (target.destination === undefined || target.destination === 'voicemail') return [p('feature.forward-on-voicemail')];
+      return [p('feature.forward-on-to'), { kind: 'number', digits: target.destination }];
+    }
+    case '30':
+      return [p('feature.group-left')];
+    case '31':
+      return [p('feature.group-joined')];
+    case '40':
+      return [p('feature.night-mode')];
+    case '41':
+      return [p('feature.day-mode')];
+    case '42':
+      return [p('feature.auto-mode')];
+    case '37':
+      return [p(o.callback?.kind === 'cancel' ? 'feature.callback-cancelled' : 'feature.callback-queued')];
+    case '35':
+      return [p(change?.kind === 'phone' && change.patch.preAnswer?.enabled ? 'feature.announcement-on' : 'feature.announcement-off')];
+    case '33':
+      return [p(change?.kind === 'phone' && (change.patch.voicePresentation ?? 0) > 0 ? 'feature.service-on' : 'feature.service-off')];
+    case '89':
+      return [p(change?.kind === 'phone' && change.patch.forwardProtection ? 'feature.service-on' : 'feature.service-off')];
+    default:
+      return [p(on ? 'feature.service-on' : 'feature.service-off')];
   }
 }

@@ -5,7 +5,8 @@ import { resolveDialled, type DialTarget } from './dialplan/index.ts';
 import { classify, type NumberingPlan } from './frenchplan/index.ts';
 import { admitByRate, decideOutgoing, profileFor } from './restrictions/index.ts';
 import { presentedIdentity } from './identity.ts';
-import { applyFeature, type ConfigChange } from './features.ts';
+import { applyFeature, featureWords, type ConfigChange } from './features.ts';
+import type { Clip } from './voicemail/menus.ts';
 import type { CallbackChange, CallbackContext } from './callback.ts';
 
 /** What the decision needs besides the configuration: the live counts and the caller's recent external calls. */
@@ -31,7 +32,13 @@ export interface RoutingDecision {
   explain: string;
 }
 
-const refuse = (status: number, reason: string, warning: string, number: string, external: boolean, tone: 'busy' | 'special-information' = 'special-information'): Routing => ({
+/** What a refused call hears in words after its tone (issue 5 §3, issue 7 §5). */
+function refusalWords(status: number): Clip[] {
+  const id = status === 404 ? 'call.invalid-number' : status === 486 ? 'call.line-down' : 'call.not-allowed';
+  return [{ kind: 'prompt', id }];
+}
+
+const refuse = (status: number, reason: string, warning: string, number: string, external: boolean, tone: 'busy' | 'special-information' = 'special-information', words: Clip[] = refusalWords(status)): Routing => ({
   kind: 'refuse',
   status,
   reason,
@@ -39,6 +46,7 @@ const refuse = (status: number, reason: string, warning: string, number: string,
   tone,
   number,
   external,
+  words,
 });
 
 /**
@@ -77,15 +85,16 @@ export function decideRouting(config: Readonly<Config>, plan: NumberingPlan, cal
   // Feature codes (CID-1, FWD-2, FWD-3, FWD-5, GRP-4, GRP-5, INB-2): pbx/features decides, the B2BUA plays the tone.
   const feature = (f: Extract<DialTarget, { kind: 'feature' }>): RoutingDecision => {
     const o = applyFeature(config, plan, caller, f, state.callback);
+    const words = featureWords(f, o);
     if (o.refusal)
       return {
-        routing: refuse(o.refusal.status, o.refusal.status === 403 ? 'Forbidden' : 'Not Found', o.refusal.reason, dialled, false),
+        routing: refuse(o.refusal.status, o.refusal.status === 403 ? 'Forbidden' : 'Not Found', o.refusal.reason, dialled, false, 'special-information', words),
         recentExternalCalls: keep,
         explain: o.explain,
       };
     if (o.record === 'pre-answer') return { routing: { kind: 'call', target: { kind: 'record', phone: caller, what: 'pre-answer' } }, recentExternalCalls: keep, explain: o.explain };
     return {
-      routing: { kind: 'feature', code: dialled, tone: o.tone },
+      routing: { kind: 'feature', code: dialled, tone: o.tone, words },
       recentExternalCalls: keep,
       ...(o.changes.length > 0 ? { changes: o.changes } : {}),
       ...(o.callback ? { callback: o.callback } : {}),

@@ -256,11 +256,15 @@ test.serial('issue 5 §3: the refusal is audible: the special information tone (
   const seq = phone.cseq;
   const early = first.status === 183 ? first : await client.response((r) => cseqOf(r) === seq && r.status === 183, 3000);
   t.is(early.status, 183);
-  const final = await client.response((r) => cseqOf(r) === seq && r.status >= 200, 6000);
+  const final = await client.response((r) => cseqOf(r) === seq && r.status >= 200, 12_000);
   t.is(final.status, 403);
   t.regex(header(final, 'Warning') ?? '', /French mobile numbers .* not allowed by profile 1/);
-  // ~3 s of tone: SIT cadences of 3 x 330 ms then 1 s of silence.
-  t.true(samples.length > 8000 * 2, `${samples.length} samples received`);
-  for (const hz of [950, 1400, 1800]) t.true(toneRatio(samples, hz) > 0.15, `${hz} Hz: ${toneRatio(samples, hz).toFixed(3)}`);
-  t.true(toneRatio(samples, 440) < 0.02, 'not the busy tone');
+  // One SIT cadence (3 x 330 ms, then 1 s of silence), then the words (issue 7 §5: "ce numéro n'est pas autorisé...").
+  t.true(samples.length > 8000 * 3, `${samples.length} samples received`);
+  const sit = samples.slice(0, 16_000);
+  for (const hz of [950, 1400, 1800]) t.true(toneRatio(sit, hz) > 0.15, `${hz} Hz: ${toneRatio(sit, hz).toFixed(3)}`);
+  t.true(toneRatio(sit, 440) < 0.02, 'not the busy tone');
+  const words = samples.slice(16_000);
+  const rms = Math.sqrt(words.reduce((sum: number, x: number) => sum + x * x, 0) / Math.max(1, words.length));
+  t.true(rms > 200, `words follow the tone (rms ${rms.toFixed(0)})`);
 });

@@ -41,7 +41,7 @@ import { WavPlayer } from '../../media/player.ts';
 import { toneSamples, type ToneName } from '../../media/tones.ts';
 import { applyCallbackChange, dueCallbacks, LAST_BUSY_WINDOW_MS, type CallbackChange, type CallbackContext, type CallbackRequest } from '../callback.ts';
 import { CallbackDialer } from './callback-dialer.ts';
-import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, renderClips, type VoicemailPort, type VoiceEvent } from '../voicemail/index.ts';
+import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, renderClips, type Clip, type VoicemailPort, type VoiceEvent } from '../voicemail/index.ts';
 import { presentationClips, type ForwarderState } from '../presentation.ts';
 import { attendant, attendantDestination, attendantStart, type AttendantConfig, type AttendantOutcome } from '../attendant.ts';
 
@@ -102,13 +102,15 @@ export interface TrunkPort {
 export type Routing =
   | { kind: 'call'; target: CallTarget }
   /** Refused: a tone or prompt as early media, then this final response (issue 5 §3). */
-  | { kind: 'refuse'; status: number; reason: string; warning: string; tone: ToneName; number: string; external: boolean }
-  /** A feature code carried out (or queried): answered, the tone played, then BYE. */
-  | { kind: 'feature'; tone: ToneName; code: string };
+  | { kind: 'refuse'; status: number; reason: string; warning: string; tone: ToneName; number: string; external: boolean; words?: Clip[] }
+  /** A feature code carried out (or queried): answered, the tone (or the words, with voice prompts) played, then BYE. */
+  | { kind: 'feature'; tone: ToneName; code: string; words?: Clip[] };
 
 /** How long a refusal tone plays before the final response. */
 export const REFUSAL_TONE_SECONDS = 3;
 export const FEATURE_TONE_SECONDS = 2;
+/** Before spoken words, the special information tone plays once (one cadence, about 2 s). */
+export const SIT_BEFORE_WORDS_SECONDS = 1;
 /** The longest pre-answer announcement recorded with *35*2 (VOX-5). */
 export const PRE_ANSWER_MAX_MS = 30_000;
 
@@ -798,15 +800,32 @@ class Call {
     this.formats = r.formats;
     this.a.lastSdp = r.body;
     this.relay.setRemote('a', { ...this.a.offer.remote, formats: r.formats });
-    const seconds = what.kind === 'refuse' ? REFUSAL_TONE_SECONDS : FEATURE_TONE_SECONDS;
-    this.relay.attachPlayer('a', new WavPlayer(toneSamples(what.tone, seconds)));
+    // With voice prompts: a refusal is its tone then the words (an ITU announcement after the SIT), a feature code its words alone.
+    const vm = this.m.deps.voicemail;
+    let audio: Int16Array;
+    let ms: number;
+    if (vm && what.words && what.words.length > 0) {
+      const words = renderClips(vm.clips, what.words);
+      if (what.kind === 'refuse') {
+        const tone = toneSamples(what.tone, SIT_BEFORE_WORDS_SECONDS);
+        audio = new Int16Array(tone.length + words.length);
+        audio.set(tone);
+        audio.set(words, tone.length);
+      } else audio = words;
+      ms = Math.ceil((audio.length * 1000) / 8000);
+    } else {
+      const seconds = what.kind === 'refuse' ? REFUSAL_TONE_SECONDS : FEATURE_TONE_SECONDS;
+      audio = toneSamples(what.tone, seconds);
+      ms = seconds * 1000;
+    }
+    this.relay.attachPlayer('a', new WavPlayer(audio));
     if (what.kind === 'refuse') {
       this.state = 'early-media';
       this.respondA(183, 'Session Progress', r.body);
       this.ringTimer = this.m.deps.clock.setTimeout(() => {
         this.ringTimer = undefined;
         this.rejectWithWarning(what.status, what.reason, what.warning);
-      }, seconds * 1000);
+      }, ms);
       return;
     }
     this.state = 'answered';
@@ -817,7 +836,7 @@ class Call {
       this.ringTimer = undefined;
       this.sendBye('a');
       this.end('feature');
-    }, seconds * 1000);
+    }, ms);
   }
 
   /** The voice dialogue on leg A (voicemail deposit or 888 retrieval), if one runs. */

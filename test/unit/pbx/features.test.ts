@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { configSchema, factoryDefaults, groupSchema, phoneSchema, scheduleSchema, directoryEntrySchema, type Config, type Phone } from '../../../firmware/config/index.ts';
 import type { ToneName } from '../../../firmware/media/tones.ts';
 import { resolveDialled } from '../../../firmware/pbx/dialplan/index.ts';
-import { applyConfigChanges, applyFeature, type FeatureOutcome } from '../../../firmware/pbx/features.ts';
+import { applyConfigChanges, applyFeature, featureWords, type FeatureOutcome } from '../../../firmware/pbx/features.ts';
 import { BUILTIN_PLAN } from '../../../firmware/pbx/frenchplan/index.ts';
 
 const MAC = { plain: '00:08:5d:00:00:01', did: '00:08:5d:00:00:02', reception: '00:08:5d:00:00:03' } as const;
@@ -706,4 +706,23 @@ test('VOX-5: *35*2 on a DID phone asks the PBX to record its pre-answer announce
   t.false(find(dial(t, on.after, 'did', '#35').after, 'did').preAnswer.enabled);
   t.is(dial(t, c, 'did', '**35').outcome.tone, 'busy');
   t.is(dialCallback(c, 'plain', '*35*2').refusal?.status, 403);
+});
+
+test('issue 7 §5: feature codes are answered in words: hidden/shown number, forward to a number (said), forward to voicemail, group joined, night mode, refusals', (t) => {
+  const c = config();
+  const words = (who: Who, dialled: string) => {
+    const target = resolveDialled(dialled, c).target;
+    if (target.kind !== 'feature') throw new Error(dialled);
+    return featureWords(target, applyFeature(c, BUILTIN_PLAN, find(c, who), target));
+  };
+  t.deepEqual(words('plain', '*65*1'), [{ kind: 'prompt', id: 'feature.number-hidden' }]);
+  t.deepEqual(words('plain', '#65'), [{ kind: 'prompt', id: 'feature.number-shown' }]);
+  t.deepEqual(words('plain', '*24*478'), [{ kind: 'prompt', id: 'feature.forward-on-to' }, { kind: 'number', digits: '478' }]);
+  t.deepEqual(words('plain', '*24*0'), [{ kind: 'prompt', id: 'feature.forward-on-voicemail' }]);
+  t.deepEqual(words('plain', '*31*621'), [{ kind: 'prompt', id: 'feature.group-joined' }]);
+  t.deepEqual(words('plain', '*40*0'), [{ kind: 'prompt', id: 'feature.night-mode' }]);
+  t.deepEqual(words('plain', '*22'), [{ kind: 'prompt', id: 'feature.not-allowed' }], 'not the reception: 403');
+  t.deepEqual(words('plain', '*24*0899999999'), [{ kind: 'prompt', id: 'feature.invalid-destination' }]);
+  t.deepEqual(words('plain', '*77'), [{ kind: 'prompt', id: 'feature.invalid-code' }]);
+  t.deepEqual(words('plain', '**89'), [{ kind: 'prompt', id: 'feature.state-off' }]);
 });
