@@ -241,10 +241,19 @@ export function registerSystemCommands(registry: CommandRegistry, deps: SystemDe
         const b = deps.board.buttons.get(role as ButtonRole);
         if (!b) fail('E_NOT_FOUND', `this board has no ${role} button`);
         if (action === 'press' || action === 'click') b.setPressed(true);
-        if (action === 'release' || action === 'click') b.setPressed(false);
+        if (action === 'release') b.setPressed(false);
+        // A click is a short press as a finger makes it (200 ms): an instant one is contact bounce to the gesture recognizer.
+        if (action === 'click') {
+          const button = b;
+          deps.clock.setTimeout(() => button.setPressed(false), CLICK_MS);
+          return { role, pressed: true, clickMs: CLICK_MS };
+        }
         return { role, pressed: b.isPressed() };
       },
-      format: (r) => `${r.role}: ${r.pressed ? 'pressed' : 'released'}`,
+      format: (r) => ('clickMs' in r ? `${r.role}: pressed for ${r.clickMs} ms` : `${r.role}: ${r.pressed ? 'pressed' : 'released'}`),
     }),
   );
 }
+
+/** How long `button <role> click` holds the simulated button. */
+const CLICK_MS = 200;

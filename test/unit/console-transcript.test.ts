@@ -205,11 +205,13 @@ test('transcript: led shows and (on the simulated board) sets LEDs', async (t) =
   t.is(await c.type('led internet\n'), `internet: on\n${PROMPT}`);
 });
 
-test('transcript: button reset click presses then releases the simulated button', async (t) => {
+test('transcript: button reset click presses the simulated button for 200 ms (a real press, not bounce), then releases it', async (t) => {
   const c = consoleHarness(t);
   const edges: boolean[] = [];
   c.board.buttons.get('reset')?.onChange((p) => edges.push(p));
-  t.is(await c.type('button reset click\n'), `reset: released\n${PROMPT}`);
+  t.is(await c.type('button reset click\n'), `reset: pressed for 200 ms\n${PROMPT}`);
+  t.deepEqual(edges, [true]);
+  c.clock.advance(200);
   t.deepEqual(edges, [true, false]);
   t.is(await c.type('button pairing press\n'), `pairing: pressed\n${PROMPT}`);
   t.is(await c.type('button pairing release\n'), `pairing: released\n${PROMPT}`);
