@@ -242,7 +242,8 @@ async function main(): Promise<void> {
       ...(modem ? modemFacts(modem) : {}),
       ...(sip?.trunk ? { trunk: sip.trunk.status().state } : {}),
       phonesRegistered: sip?.registrar?.registeredCount() ?? 0,
-      callsRinging: sip?.calls?.activeCalls().filter((c) => c.state === 'ringing' || c.state === 'early-media').length ?? 0,
+      // A count kept by the call manager: this runs on every call state change, it must not walk the calls.
+      callsRinging: sip?.calls?.ringingCount() ?? 0,
     }),
     onRebootRequested: (rt) => {
       if (definition.kind === 'sim') {

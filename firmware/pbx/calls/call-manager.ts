@@ -43,6 +43,7 @@ import { applyCallbackChange, dueCallbacks, LAST_BUSY_WINDOW_MS, type CallbackCh
 import { CallbackDialer } from './callback-dialer.ts';
 import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, renderClips, type Clip, type VoicemailPort, type VoiceEvent } from '../voicemail/index.ts';
 import { presentationClips, type ForwarderState } from '../presentation.ts';
+import { decideSessionTimer, expiryMs, readSessionTimer, refreshMs } from './session-timer.ts';
 import { attendant, attendantDestination, attendantStart, type AttendantConfig, type AttendantOutcome } from '../attendant.ts';
 
 /** What the B2BUA needs from the SIP service below it. */
@@ -293,6 +294,16 @@ class Call {
     if (status > 100 && status < 300) {
       headers.push(...recordRouteHeaders(this.a.invite), ['Contact', this.m.contact(this.a.source.transport)], ['Allow', ALLOW]);
     }
+    if (status >= 200 && status < 300) {
+      // RFC 4028 §9: the 2xx says the session interval and who refreshes.
+      const st = decideSessionTimer(readSessionTimer(this.a.invite));
+      if (st.kind === 'use') {
+        this.sessionTimer = { interval: st.interval, refresher: st.refresher };
+        headers.push(['Session-Expires', `${st.interval};refresher=${st.refresher}`]);
+        if (st.require) headers.push(['Require', 'timer']);
+        this.armSessionTimer();
+      }
+    }
     if (body) headers.push(['Content-Type', 'application/sdp']);
     const res = createResponse(this.a.invite, status, reason, headers, body, { toTag: this.a.toTag });
     if (status > 100 && !this.a.dialog && status < 300) {
@@ -336,6 +347,67 @@ class Call {
   }
 
   private ringback = false;
+
+  /** RFC 4028 on the caller's leg: the interval, who refreshes, and the timer (expiry, or our refresh). */
+  private sessionTimer?: { interval: number; refresher: 'uac' | 'uas' };
+  private sessionTimerHandle?: TimerHandle;
+
+  /** Headers of our 2xx to a session refresh from the caller (RFC 4028 §9). */
+  sessionTimerHeaders(): Array<[string, string]> {
+    return this.sessionTimer ? [['Session-Expires', `${this.sessionTimer.interval};refresher=${this.sessionTimer.refresher}`]] : [];
+  }
+
+  /** A re-INVITE or UPDATE from the caller refreshed the session (RFC 4028 §10): the clock starts again. */
+  sessionRefreshed(): void {
+    if (this.sessionTimer) this.armSessionTimer();
+  }
+
+  private armSessionTimer(): void {
+    const st = this.sessionTimer;
+    if (!st || this.ended) return;
+    this.sessionTimerHandle?.cancel();
+    if (st.refresher === 'uac') {
+      // The caller refreshes: without a refresh in time, the session is over (§10).
+      this.sessionTimerHandle = this.m.deps.clock.setTimeout(() => {
+        this.sessionTimerHandle = undefined;
+        this.log.warn({ call: this.id, interval: st.interval }, 'session expired: no refresh from the caller (RFC 4028)');
+        this.sendBye('a');
+        this.sendBye('b');
+        this.end('session-expired');
+      }, expiryMs(st.interval));
+      return;
+    }
+    // We refresh, with an UPDATE without SDP (RFC 4028 §7.4: UPDATE is the lighter refresh).
+    this.sessionTimerHandle = this.m.deps.clock.setTimeout(() => {
+      this.sessionTimerHandle = undefined;
+      const d = this.dialogOf('a');
+      if (!d || this.ended) return;
+      try {
+        const out = d.createRequest('UPDATE', { headers: [['Session-Expires', `${st.interval};refresher=uas`], ['Supported', 'timer']] });
+        this.m.deps.sip.sendRequest(out.request, out.destination, {
+          onResponse: (res) => {
+            if (res.status >= 200 && res.status < 300) this.armSessionTimer();
+            else if (res.status >= 300) this.sessionGone(res.status);
+          },
+          onTimeout: () => this.sessionGone(408),
+          onTransportError: () => this.sessionGone(503),
+        });
+      } catch (err) {
+        this.log.debug({ call: this.id, err: (err as Error).message }, 'no session refresh possible');
+      }
+    }, refreshMs(st.interval));
+  }
+
+  /** Our session refresh failed: §10, a 408 or 481 means the session is gone. */
+  private sessionGone(status: number): void {
+    if (this.ended) return;
+    if (status === 408 || status === 481) {
+      this.log.warn({ call: this.id, status }, 'session refresh failed: the caller is gone (RFC 4028 §10)');
+      this.sendBye('a');
+      this.sendBye('b');
+      this.end('session-expired');
+    } else this.armSessionTimer();
+  }
   /** Voicemail or the auto attendant answered the caller: unless someone takes the call, it was missed (LOG-1). */
   private answeredByPbx = false;
   /**
@@ -1734,7 +1806,9 @@ class Call {
   }
 
   private respondInDialog(req: SipRequest, tx: ServerTransactionHandle, dialog: Dialog, status: number, body?: Buffer): void {
-    const headers: Array<[string, string]> = [['Contact', this.m.contact(this.legTransport(dialog === this.dialogOf('a') ? 'a' : 'b'))], ['Allow', ALLOW]];
+    const onA = dialog === this.dialogOf('a');
+    const headers: Array<[string, string]> = [['Contact', this.m.contact(this.legTransport(onA ? 'a' : 'b'))], ['Allow', ALLOW]];
+    if (onA && status >= 200 && status < 300) headers.push(...this.sessionTimerHeaders());
     if (body) headers.push(['Content-Type', 'application/sdp']);
     const res = createResponse(req, status, undefined, headers, body, {});
     dialog.responseSent(res);
@@ -1751,6 +1825,7 @@ class Call {
     this.delayed = [];
     this.okTimer?.cancel();
     this.noAckTimer?.cancel();
+    this.sessionTimerHandle?.cancel();
     // A message being recorded is kept when the caller hangs up (before the relay goes).
     this.voice?.callerHungUp();
     this.voice = undefined;
@@ -1910,6 +1985,11 @@ export class CallManager {
   }
 
   private lastCounts = { active: 0, ringing: 0 };
+
+  /** Calls ringing now (ringing or early media), as of the last state change: cheap, for the LEDs. */
+  ringingCount(): number {
+    return this.lastCounts.ringing;
+  }
 
   /** A call's state changed, or a call ended: tell the listener when the counts moved. */
   changed(): void {
@@ -2151,6 +2231,7 @@ export class CallManager {
       respond(403, 'Forbidden');
       return;
     }
+    if (this.sessionIntervalTooSmall(req, tx)) return;
     const uri = parseUri(req.uri);
     const dialled = uri && isSipUri(uri) ? (uri.user ?? '') : '';
     const routing: Routing = this.deps.route ? this.deps.route(caller, dialled, this.externalCalls()) : this.phoneByNumber(cfg, dialled);
@@ -2251,6 +2332,7 @@ export class CallManager {
       respond(404, 'Not Found', `${ruriUser || toUser} is not a number of this installation`);
       return;
     }
+    if (this.sessionIntervalTooSmall(req, tx)) return;
     const max = cfg.capacity.maxExternalCalls;
     if (this.trunkLinesInUse() >= max) {
       this.deps.log.warn({ called, max }, 'call from the trunk refused: every external line is in use (NUM-8)');
@@ -2290,6 +2372,14 @@ export class CallManager {
     });
   }
 
+  /** RFC 4028 §8.1: a Session-Expires below our Min-SE gets 422 with Min-SE. */
+  private sessionIntervalTooSmall(req: SipRequest, tx: ServerTransactionHandle): boolean {
+    const st = decideSessionTimer(readSessionTimer(req));
+    if (st.kind !== 'too-small') return false;
+    tx.respond(createResponse(req, 422, 'Session Interval Too Small', [['Min-SE', String(st.minSe)]], undefined, { toTag: newTag() }));
+    return true;
+  }
+
   /** CANCEL (§9.2): 200 to it when it matches a pending INVITE of a call, else 481. */
   cancel(req: SipRequest, tx: ServerTransactionHandle): void {
     const inviteTx = this.deps.sip.findInviteForCancel(req);
@@ -2318,15 +2408,20 @@ export class CallManager {
         call.byeFrom(leg, req, tx);
         return true;
       case 'INVITE':
+        if (leg === 'a') call.sessionRefreshed();
         call.reinviteFrom(leg, req, tx);
         return true;
       case 'REFER':
         call.referFrom(leg, req, tx);
         return true;
       case 'UPDATE':
+        // A session refresh (RFC 4028 §7.4) on the caller's leg restarts its session timer; our 2xx says the interval.
+        if (leg === 'a') call.sessionRefreshed();
+        tx.respond(createResponse(req, 200, 'OK', leg === 'a' ? call.sessionTimerHeaders() : []));
+        return true;
       case 'INFO':
       case 'NOTIFY':
-        // Session refreshes (RFC 4028), SIP INFO and stray NOTIFYs are answered on the leg that sent them.
+        // SIP INFO and stray NOTIFYs are answered on the leg that sent them.
         tx.respond(createResponse(req, 200, 'OK'));
         return true;
       default:

@@ -68,5 +68,7 @@ export type CallEndReason =
   | 'voicemail'
   /** The auto attendant hung up (no operator to fall back to). */
   | 'attendant'
+  /** RFC 4028: no session refresh in time (or ours failed). */
+  | 'session-expired'
   /** An attended transfer joined the call's parties to another call (RFC 5589 §7). */
   | 'transferred';

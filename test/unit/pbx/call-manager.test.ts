@@ -1037,3 +1037,78 @@ test('VOX-5: *35*2 from 602: the PBX answers, asks for the announcement, beeps, 
   t.is(s.manager.count(), 0);
   t.is(s.journal.query().length, 0, 'a feature code is not a call');
 });
+
+function inviteWith(extra: string[]): SipRequest {
+  const base = invite('601', '602');
+  const text = [
+    'INVITE sip:602@10.0.0.1 SIP/2.0',
+    'Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKa1;rport',
+    'Max-Forwards: 70',
+    'From: <sip:601@10.0.0.1>;tag=atag',
+    'To: <sip:602@10.0.0.1>',
+    'Call-ID: call-a@test',
+    'CSeq: 2 INVITE',
+    'Contact: <sip:601@192.0.2.1:5062>',
+    ...extra,
+    'Content-Type: application/sdp',
+    `Content-Length: ${base.body.length}`,
+    '',
+    base.body.toString(),
+  ].join('\r\n');
+  const r = parseMessage(Buffer.from(text));
+  if (!r.ok || r.message.kind !== 'request') throw new Error('fixture');
+  return r.message;
+}
+
+test('RFC 4028: the caller asks Session-Expires 120 with timer support: our 200 says 120;refresher=uac with Require: timer; an UPDATE refreshes; without refresh the call ends 88 s later with BYE on both legs', async (t) => {
+  const s = setup();
+  const req = inviteWith(['Supported: timer', 'Session-Expires: 120']);
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  const ok = a.responses.at(-1)!;
+  t.is(ok.status, 200);
+  t.is(ok.headers.get('session-expires'), '120;refresher=uac');
+  t.is(ok.headers.get('require'), 'timer');
+  s.manager.ack(inDialogFromA('call-a@test', '601', '602', toTagOf(ok), 'ACK', 2));
+  s.clock.advance(80_000);
+  const update = inDialogFromA('call-a@test', '601', '602', toTagOf(ok), 'UPDATE', 3);
+  const u = s.serverTx(update);
+  t.true(s.manager.inDialog(update, u.tx));
+  t.is(u.responses[0]?.headers.get('session-expires'), '120;refresher=uac');
+  s.clock.advance(80_000);
+  t.is(s.manager.count(), 1, 'refreshed: still up 160 s after the answer');
+  s.clock.advance(8_000);
+  t.is(s.manager.count(), 0, 'no refresh for 88 s: over');
+  t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 2);
+});
+
+test('RFC 4028 §8.1: Session-Expires 60 is refused 422 with Min-SE: 90; nothing rings', async (t) => {
+  const s = setup();
+  const req = inviteWith(['Supported: timer', 'Session-Expires: 60']);
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  t.is(a.responses.at(-1)?.status, 422);
+  t.is(a.responses.at(-1)?.headers.get('min-se'), '90');
+  t.is(s.sent.length, 0);
+});
+
+test('RFC 4028 §10: a caller without timer support behind a proxy that asked 120 s: we refresh with UPDATE at 60 s', async (t) => {
+  const s = setup();
+  const req = inviteWith(['Session-Expires: 120']);
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  const ok = a.responses.at(-1)!;
+  t.is(ok.headers.get('session-expires'), '120;refresher=uas');
+  t.is(ok.headers.get('require'), undefined);
+  s.manager.ack(inDialogFromA('call-a@test', '601', '602', toTagOf(ok), 'ACK', 2));
+  s.clock.advance(60_000);
+  const updates = s.sent.filter((x) => x.req.method === 'UPDATE');
+  t.is(updates.length, 1);
+  t.is(updates[0]!.dest.host, '192.0.2.1');
+  t.is(updates[0]!.req.headers.get('session-expires'), '120;refresher=uas');
+});
