@@ -51,6 +51,25 @@ export function writeFileAtomic(path: string, text: string): void {
   fsyncDir(dirname(path));
 }
 
+/**
+ * Writes binary data (a WAV on flash) so that `path` holds either the old or
+ * the new content at any instant: temp file, fsync, rename, fsync of the
+ * directory. No `.prev` copy (that is the configuration's own fallback).
+ */
+export function writeBytesAtomic(path: string, data: Buffer): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  fsyncDir(dirname(path));
+}
+
 export function readFileIfExists(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');

@@ -3,4 +3,4 @@ export { factoryDefaults, generateDevicePassword, defaultRestrictionProfiles } f
 export { ConfigStore, CONFIG_FILE, type LoadReport, type UpdateResult, type ConfigSection } from './store.ts';
 export { MIGRATIONS, migrate, type Migration } from './migrations.ts';
 export { CallJournal, JOURNAL_PER_PHONE, type JournalEntry, type JournalFilter } from './journal.ts';
-export { writeFileAtomic, readFileIfExists } from './atomic-file.ts';
+export { writeFileAtomic, writeBytesAtomic, readFileIfExists } from './atomic-file.ts';

@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.ts';
-import type { Config } from '../config/index.ts';
+import { writeBytesAtomic, type Config } from '../config/index.ts';
 import { defaultHoldMusic, readWav, writeWav } from '../media/index.ts';
 
 /**
@@ -54,18 +54,7 @@ export class Announcements {
   store(ref: string, samples: Int16Array): void {
     const dir = join(this.dataDir, 'audio');
     mkdirSync(dir, { recursive: true });
-    const path = join(dir, ref);
-    const tmp = `${path}.tmp`;
-    const data = writeWav(samples, 'pcm16');
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeBytesAtomic(join(dir, ref), writeWav(samples, 'pcm16'));
     this.forget(ref);
   }
 }

@@ -41,7 +41,8 @@ import { WavPlayer } from '../../media/player.ts';
 import { toneSamples, type ToneName } from '../../media/tones.ts';
 import { applyCallbackChange, dueCallbacks, LAST_BUSY_WINDOW_MS, type CallbackChange, type CallbackContext, type CallbackRequest } from '../callback.ts';
 import { CallbackDialer } from './callback-dialer.ts';
-import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, renderClips, type Clip, type VoicemailPort, type VoiceEvent } from '../voicemail/index.ts';
+import { sendCancel } from './cancel.ts';
+import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, renderClips, type Clip, type VoicemailPort, type VoiceEvent, type VoiceSessionDeps } from '../voicemail/index.ts';
 import { presentationClips, type ForwarderState } from '../presentation.ts';
 import { decideSessionTimer, expiryMs, readSessionTimer, refreshMs } from './session-timer.ts';
 import { attendant, attendantDestination, attendantStart, type AttendantConfig, type AttendantOutcome } from '../attendant.ts';
@@ -547,21 +548,33 @@ class Call {
       intro: [{ kind: 'prompt', id: 'feature.record-announcement' }],
       saved: [{ kind: 'prompt', id: 'feature.announcement-saved' }],
     });
+    this.startVoice(
+      vm,
+      (e) => {
+        const out = deposit(st, e);
+        st = out.state;
+        return out.actions;
+      },
+      'feature',
+      { onRecording: (samples) => save(phone.mac, 'pre-answer', samples) },
+    );
+  }
+
+  /** A voice dialogue on the caller's leg (voicemail, 888, attendant, recording); when it hangs up, BYE and the call ends with `why`. */
+  private startVoice(vm: VoicemailPort, step: VoiceSessionDeps['step'], why: CallEndReason, hooks: Pick<VoiceSessionDeps, 'onRecording' | 'onDelete' | 'onMarkSaved'> = {}): void {
+    if (!this.relay) return;
+    this.voice?.close();
     this.voice = new VoiceSession({
       clock: this.m.deps.clock,
       log: this.log,
       relay: this.relay,
       leg: 'a',
       clips: vm.clips,
-      step: (e) => {
-        const out = deposit(st, e);
-        st = out.state;
-        return out.actions;
-      },
-      onRecording: (samples) => save(phone.mac, 'pre-answer', samples),
+      step,
+      ...hooks,
       onHangup: () => {
         this.sendBye('a');
-        this.end('feature');
+        this.end(why);
       },
     });
     this.voice.start();
@@ -954,23 +967,12 @@ class Call {
       };
       boxMac = () => box.mac;
     } else return;
-    this.voice = new VoiceSession({
-      clock: this.m.deps.clock,
-      log: this.log,
-      relay: this.relay,
-      leg: 'a',
-      clips: vm.clips,
-      step: dialogue,
+    this.log.info({ call: this.id, box: step.number, mode: listening ? 'listen' : 'deposit' }, 'voicemail answers');
+    this.startVoice(vm, dialogue, 'voicemail', {
       onRecording: (samples) => vm.store(boxMac(), samples, this.a.party.number),
       onDelete: (id) => vm.remove(boxMac(), id),
       onMarkSaved: (id) => vm.markSaved(boxMac(), id),
-      onHangup: () => {
-        this.sendBye('a');
-        this.end('voicemail');
-      },
     });
-    this.log.info({ call: this.id, box: step.number, mode: listening ? 'listen' : 'deposit' }, 'voicemail answers');
-    this.voice.start();
   }
 
   /**
@@ -1027,14 +1029,9 @@ class Call {
       this.log.info({ call: this.id }, 'auto attendant: the transfer failed, back to the menu');
       this.runAttendant(true);
     };
-    this.voice?.close();
-    this.voice = new VoiceSession({
-      clock: this.m.deps.clock,
-      log: this.log,
-      relay: this.relay,
-      leg: 'a',
-      clips: vm.clips,
-      step: (e) => {
+    this.startVoice(
+      vm,
+      (e) => {
         // After a failed transfer the dialogue starts by saying so.
         const out = attendant(st, afterFailure && e.kind === 'start' ? { kind: 'transfer-failed' } : e, acfg);
         st = out.state;
@@ -1045,12 +1042,8 @@ class Call {
         }
         return out.actions;
       },
-      onHangup: () => {
-        this.sendBye('a');
-        this.end('attendant');
-      },
-    });
-    this.voice.start();
+      'attendant',
+    );
   }
 
   private attendantOutcome(outcome: AttendantOutcome): void {
@@ -1274,22 +1267,7 @@ class Call {
 
   private sendCancel(leg: BLeg): void {
     leg.cancelSent = true;
-    const sip = this.m.deps.sip;
-    // §9.1: "If there is no final response for the original request in 64*T1 seconds [...], the client SHOULD
-    // then consider the original transaction cancelled and SHOULD destroy the client transaction handling the
-    // original request." Without this, an INVITE transaction in Proceeding (no Timer B any more) whose callee
-    // vanished would live for ever. The CANCEL's own Timer F is that 64*T1 when the CANCEL gets no answer either.
-    const giveUp = (): void => {
-      leg.giveUp = undefined;
-      if (!leg.finalReceived) sip.abandon?.(leg.invite);
-    };
-    sip.sendRequest(createCancel(leg.invite), leg.destination, {
-      onResponse: (res) => {
-        if (res.status >= 200 && !leg.finalReceived && !leg.giveUp) leg.giveUp = this.m.deps.clock.setTimeout(giveUp, 64 * sip.t1);
-      },
-      onTimeout: giveUp,
-      onTransportError: giveUp,
-    });
+    sendCancel(this.m.deps, leg);
   }
 
 

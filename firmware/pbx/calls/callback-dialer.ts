@@ -1,7 +1,8 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { createRequest, getTag, getTo, newBranch, newCallId, newTag, type SipRequest, type SipResponse } from '../../sip/message/index.ts';
 import type { ClientTransactionUser, Destination } from '../../sip/transaction/index.ts';
-import { Dialog, DialogStore, InviteClientDialogs, createCancel, type ViaSentBy } from '../../sip/dialog/index.ts';
+import { Dialog, DialogStore, InviteClientDialogs, type ViaSentBy } from '../../sip/dialog/index.ts';
+import { sendCancel, type CancellableFork } from './cancel.ts';
 import type { Binding } from '../registrar/bindings.ts';
 
 /** What the dialer needs of the B2BUA below it (a subset of CallManager's dependencies). */
@@ -23,9 +24,7 @@ export type DialOutcome =
   | { ok: true; dialog: Dialog; invite: SipRequest; destination: Destination; answer: Buffer }
   | { ok: false; status: number };
 
-interface Fork {
-  invite: SipRequest;
-  destination: Destination;
+interface Fork extends CancellableFork {
   dialogs: InviteClientDialogs;
   provisional: boolean;
   final: boolean;
@@ -113,7 +112,11 @@ export class CallbackDialer {
   }
 
   private onResponse(fork: Fork, res: SipResponse): void {
-    if (res.status >= 200) fork.final = true;
+    if (res.status >= 200) {
+      fork.final = true;
+      fork.finalReceived = true;
+      fork.giveUp?.cancel();
+    }
     const outcome = fork.dialogs.receiveResponse(res);
     if (res.status < 200) {
       fork.provisional = true;
@@ -158,17 +161,7 @@ export class CallbackDialer {
 
   private sendCancel(fork: Fork): void {
     fork.cancelSent = true;
-    const sip = this.ports.sip;
-    const giveUp = (): void => {
-      if (!fork.final) sip.abandon?.(fork.invite);
-    };
-    sip.sendRequest(createCancel(fork.invite), fork.destination, {
-      onResponse: (res) => {
-        if (res.status >= 200 && !fork.final) this.ports.clock.setTimeout(giveUp, 64 * sip.t1);
-      },
-      onTimeout: giveUp,
-      onTransportError: giveUp,
-    });
+    sendCancel(this.ports, fork);
   }
 
   private bye(dialog: Dialog): void {

@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../core/logger.ts';
-import { writeFileAtomic, readFileIfExists } from '../../config/index.ts';
+import { writeFileAtomic, writeBytesAtomic, readFileIfExists } from '../../config/index.ts';
 import { writeWav } from '../../media/wav.ts';
 
 /**
@@ -35,19 +35,6 @@ const FILE_RE = /^msg-(\d{13})-([A-Za-z0-9+]{1,32})-([a-z0-9]{6})\.wav$/;
 
 function boxDir(root: string, mac: string): string {
   return join(root, mac.replace(/:/g, '').toLowerCase());
-}
-
-function writeBinaryAtomic(path: string, data: Buffer): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 export class MailboxStore {
@@ -91,7 +78,7 @@ export class MailboxStore {
     mkdirSync(dir, { recursive: true });
     const safeCaller = caller.replace(/[^A-Za-z0-9+]/g, '').slice(0, 32) || 'unknown';
     const id = `msg-${String(receivedAt).padStart(13, '0')}-${safeCaller}-${Math.random().toString(36).slice(2, 8).padEnd(6, '0')}`;
-    writeBinaryAtomic(join(dir, `${id}.wav`), writeWav(samples, 'pcm16'));
+    writeBytesAtomic(join(dir, `${id}.wav`), writeWav(samples, 'pcm16'));
     const message: StoredMessage = { id, caller: safeCaller, receivedAt, durationMs: Math.round((samples.length * 1000) / 8000), state: 'new' };
     const all = [...before, message];
     this.save(mac, all);
