@@ -8,6 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # one native addon that needs compiling (epoll, for onoff) is built explicitly.
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
+	bash scripts/install-debian-deps.sh --build
 	node_modules/.bin/node scripts/build.mjs --native-only
 	touch $@
 
@@ -28,7 +29,7 @@ build: deps prompts
 
 # The spoken prompts (espeak-ng, French and English) into out/prompts, beside the executables; cached by text hash.
 prompts: deps
-	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || bash scripts/install-debian-deps.sh
+	@bash scripts/install-debian-deps.sh --build >/dev/null
 	node scripts/build-prompts.mjs
 
 # The QEMU image of the arm64 build (kernel + initramfs, cached in .cache/qemu; docs/hil.md).

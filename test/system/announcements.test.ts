@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPbx, makePhones } from '../support/pbx-process.ts';
 import { readWav } from '../../firmware/media/wav.ts';
+import { encodeG729 } from '../../firmware/media/g729.ts';
 
 const phones = makePhones(1, 1);
 
@@ -52,6 +53,13 @@ test('VOX-3: a 16 kHz stereo WAV becomes the hold music (8 kHz on flash, referen
   }
   t.regex(await pbx.command('config show announcements.holdMusic'), /hold-music\.wav/, 'the previous music stays');
   t.is(readWav(readFileSync(join(pbx.dataDir, 'audio', 'hold-music.wav'))).samples.length, 16000);
+
+  // VOX-3: a raw G.729 file (frames made by the bcg729 encoder) is decoded once, so G.711-only phones can hear it.
+  const tone = Int16Array.from({ length: 8000 * 2 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
+  const g729 = join(dir, 'music.g729');
+  writeFileSync(g729, encodeG729(tone));
+  t.regex(await pbx.command(`announcement import pre-answer ${g729}`), /^pre-answer replaced: .*G\.729.*, 2 s, stored as pre-answer\.wav$/i);
+  t.is(readWav(readFileSync(join(pbx.dataDir, 'audio', 'pre-answer.wav'))).samples.length, 16000);
 
   // A voicemail greeting goes to its phone's record; an unknown phone is refused.
   const greet = sox(t, dir, 'greet.wav', ['-r', '8000', '-c', '1', '-e', 'a-law']);

@@ -173,15 +173,16 @@ test.serial('arm64 executable under qemu-user: ready, status, clean exit on SIGT
 });
 
 for (const target of [X64, ARM64]) {
-  test.serial(`${target.arch} executable loads serialport and epoll from native/linux-${target.arch}/`, async (t) => {
+  test.serial(`${target.arch} executable loads serialport, epoll and the G.729 decoder from native/linux-${target.arch}/`, async (t) => {
     if (target.arch === 'arm64') {
       requireQemu();
       t.timeout(150_000);
     }
     built(`native/linux-${target.arch}/bindings-cpp.node`);
     built(`native/linux-${target.arch}/epoll.node`);
+    built(`native/linux-${target.arch}/bcg729.node`);
     const r = await nativeCheck(target, built(`pbxgate-linux-${target.arch}`));
-    t.deepEqual(r.result, { serialport: true, epoll: true, errors: [] }, r.output);
+    t.deepEqual(r.result, { serialport: true, epoll: true, bcg729: true, errors: [] }, r.output);
     t.is(r.code, 0, r.output);
   });
 }

@@ -1,5 +1,5 @@
-// Diagnostic: do the native addons the Linux board adapters need load in this
-// process? Wired to `pbxgate --check-native` (prints the result as JSON) so the
+// Diagnostic: do the native addons the Linux board adapters need (and bcg729,
+// the G.729 decoder of announcement uploads) load in this process? Wired to `pbxgate --check-native` (prints the result as JSON) so the
 // shipped executable can be checked on a board and in test/system.
 //
 // Imports are static on purpose: the bundler must see them to redirect the
@@ -7,10 +7,13 @@
 import { binding as serialBinding } from '@serialport/bindings-cpp/dist/serialport-bindings.js';
 // @ts-expect-error epoll ships no types; its shape is checked at run time below.
 import epollModule from 'epoll';
+import bcg729 from '../../../native/bcg729/index.cjs';
 
 export interface NativeCheck {
   serialport: boolean;
   epoll: boolean;
+  /** G.729 decoding of uploaded announcements (docs/g729.md); not needed to run calls. */
+  bcg729: boolean;
   errors: string[];
 }
 
@@ -71,9 +74,30 @@ function checkEpoll(errors: string[]): boolean {
   }
 }
 
+function checkBcg729(errors: string[]): boolean {
+  const failure = loadError(bcg729);
+  if (failure !== undefined) {
+    errors.push(`bcg729: ${message(failure)}`);
+    return false;
+  }
+  try {
+    // Decoding one all-zero frame proves the addon and its static libbcg729 run.
+    const pcm: unknown = bcg729.decode(new Uint8Array(10));
+    if (!(pcm instanceof Int16Array) || pcm.length !== 80) {
+      errors.push('bcg729: decode of one frame did not give 80 samples');
+      return false;
+    }
+    return true;
+  } catch (err) {
+    errors.push(`bcg729: ${message(err)}`);
+    return false;
+  }
+}
+
 export function checkNativeAddons(): NativeCheck {
   const errors: string[] = [];
   const serialport = checkSerialport(errors);
   const epoll = checkEpoll(errors);
-  return { serialport, epoll, errors };
+  const bcg = checkBcg729(errors);
+  return { serialport, epoll, bcg729: bcg, errors };
 }
