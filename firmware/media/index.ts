@@ -9,6 +9,7 @@ export * from './port-allocator.ts';
 export { Leg, OutStream, type AudioSink, type AudioSource } from './leg.ts';
 export * from './relay.ts';
 export * from './goertzel.ts';
+export * from './inband-dtmf.ts';
 export * from './wav.ts';
 export * from './player.ts';
 export * from './recorder.ts';

@@ -1,8 +1,18 @@
 import type { RemoteInfo } from 'node:dgram';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import { DTMF_DIGIT_PLAN, DTMF_GAP_TICKS, DTMF_PACKET_MS, DTMF_VOLUME, DtmfReceiver, dtmfEventCode, encodeTelephoneEvent } from './dtmf.ts';
+import {
+  DTMF_DIGIT_PLAN,
+  DTMF_GAP_TICKS,
+  DTMF_HISTORY_MAX,
+  DTMF_PACKET_MS,
+  DTMF_VOLUME,
+  DtmfReceiver,
+  dtmfEventCode,
+  encodeTelephoneEvent,
+} from './dtmf.ts';
 import { decodeG711, encodeG711, type G711Law } from './g711.ts';
+import { InbandDtmfDetector } from './inband-dtmf.ts';
 import { SAMPLES_PER_FRAME, type MediaClock } from './media-clock.ts';
 import type { PortPair } from './port-allocator.ts';
 import {
@@ -57,7 +67,7 @@ export interface LegOwner {
   onRtp(from: Leg, buf: Buffer, payloadOffset: number, length: number): void;
   /** An accepted RTCP datagram from this leg's peer. */
   onRtcp(from: Leg, buf: Buffer): void;
-  /** A DTMF digit (RFC 4733) ended on this leg. */
+  /** A DTMF digit (one character) from this leg's peer: an RFC 4733 event ended, or an in-band key press was detected. */
   onDtmf(from: Leg, digit: string): void;
 }
 
@@ -170,8 +180,10 @@ export class OutStream {
 /**
  * One side of a call as the engine sees it: a local RTP/RTCP port pair, the
  * peer's SDP view (LegRemote), latching, receive statistics and DTMF
- * detection for what the peer sends, and the continuous outgoing stream
- * towards the peer (forwarded media, player frames, injected DTMF).
+ * detection for what the peer sends (RFC 4733 always; in band while digits
+ * are listened for and the peer has no telephone-event), and the continuous
+ * outgoing stream towards the peer (forwarded media, player frames,
+ * injected DTMF).
  */
 export class Leg {
   readonly id: LegId;
@@ -221,6 +233,18 @@ export class Leg {
   private fifoHead = 0;
   private fifoCount = 0;
 
+  /** Digits received (RFC 4733 and in band), in order, the last DTMF_HISTORY_MAX. */
+  private digitHistory = '';
+
+  // In-band DTMF: `inband` is the running detector (null = off, the receive path skips it).
+  private dtmfListening = false;
+  private inband: InbandDtmfDetector | null = null;
+  private inbandDetector: InbandDtmfDetector | null = null;
+  /** SSRC of the stream the detector follows; -1 = start over at the next packet (new source). */
+  private inbandSsrc = -1;
+  private inbandSeq = 0;
+  private inbandNextTs = 0;
+
   // DTMF injection (RFC 4733), one packet per DTMF_PACKET_MS.
   private dtmfQueue = '';
   private dtmfStep = 0;
@@ -269,16 +293,47 @@ export class Leg {
     this.player = null;
     this.recorder = null;
     this.playerEnd = null;
+    this.inband = null;
   }
 
   setRemote(remote: LegRemote): void {
     const before = this.remote;
-    if (!sameAddress(before?.rtp ?? null, remote.rtp)) this.rtpLatch.reset();
+    if (!sameAddress(before?.rtp ?? null, remote.rtp)) {
+      this.rtpLatch.reset();
+      this.inbandSsrc = -1; // another source: the in-band detector starts over
+    }
     if (!sameAddress(before?.rtcp ?? null, remote.rtcp)) this.rtcpLatch.reset();
     this.remote = remote;
     this.sdpRtpMapped = remote.rtp ? `::ffff:${remote.rtp.host}` : '';
     this.sdpRtcpMapped = remote.rtcp ? `::ffff:${remote.rtcp.host}` : '';
     this.applyFormats(remote);
+    this.updateInband();
+  }
+
+  /**
+   * Someone listens for this leg's digits (or no longer does). In-band
+   * detection runs only while someone listens and the peer did not
+   * negotiate telephone-event (with RFC 4733 the peer's digits come as
+   * events; detecting its audio too would report them twice).
+   */
+  setDtmfListening(on: boolean): void {
+    this.dtmfListening = on;
+    this.updateInband();
+  }
+
+  /** The in-band DTMF detector is running on what the peer sends. */
+  inbandDtmfActive(): boolean {
+    return this.inband !== null;
+  }
+
+  private updateInband(): void {
+    const want = this.dtmfListening && !this.closed && this.telephoneEventPt < 0;
+    if (want && this.inband === null) {
+      this.inband = this.inbandDetector ??= new InbandDtmfDetector();
+      this.inbandSsrc = -1;
+    } else if (!want) {
+      this.inband = null;
+    }
   }
 
   /** The peer said it sends (sendrecv/sendonly), or nothing is known yet. */
@@ -306,7 +361,7 @@ export class Leg {
       jitterMs: this.rx.jitterMs,
       latchedFrom: this.rtpLatch.host === null ? null : { host: this.rtpLatch.host, port: this.rtpLatch.port },
       lastPayloadType: this.lastPayloadType,
-      dtmfReceived: this.dtmf.received,
+      dtmfReceived: this.digitHistory,
     };
   }
 
@@ -352,15 +407,54 @@ export class Leg {
     this.rx.update(rtpSsrc(buf), rtpSequence(buf), rtpTimestamp(buf), now, 8000, enc !== ENC_TELEPHONE_EVENT);
     if (enc === ENC_TELEPHONE_EVENT) {
       const digits = this.dtmf.push(rtpTimestamp(buf), buf, offset, rtpPayloadLength(buf, offset, length));
-      if (digits !== '') this.owner.onDtmf(this, digits);
+      if (digits !== '') this.digitsReceived(digits);
     }
     // RFC 3264 §6.1: a recvonly or inactive peer sends nothing; whatever it sends anyway is dropped.
     if (!this.peerSends()) return;
     if (this.recorder !== null && (enc === ENC_PCMU || enc === ENC_PCMA)) {
       this.toFifo(enc === ENC_PCMU ? 'ulaw' : 'alaw', buf, offset, rtpPayloadLength(buf, offset, length));
     }
+    // One null check when nobody listens for digits or the peer has telephone-event.
+    if (this.inband !== null && (enc === ENC_PCMU || enc === ENC_PCMA)) this.detectInband(this.inband, enc, buf, offset, length);
     this.owner.onRtp(this, buf, offset, length);
   };
+
+  /** Records digits (RFC 4733 or in band) and reports them to the owner one by one. */
+  private digitsReceived(digits: string): void {
+    for (const d of digits) {
+      this.digitHistory = this.digitHistory.length >= DTMF_HISTORY_MAX ? this.digitHistory.slice(1) + d : this.digitHistory + d;
+      this.owner.onDtmf(this, d);
+    }
+  }
+
+  /**
+   * Feeds a G.711 packet's audio to the in-band detector. A new SSRC (or a
+   * new address or latch, which clear inbandSsrc) starts it over; a
+   * timestamp jump with contiguous sequence numbers is silence suppression
+   * (RFC 3551 §4.1), fed as silence so two presses of one key stay two;
+   * a sequence gap (loss) is not (the tone goes on); late and duplicate
+   * packets are skipped.
+   */
+  private detectInband(det: InbandDtmfDetector, enc: number, buf: Buffer, offset: number, length: number): void {
+    const ssrc = rtpSsrc(buf);
+    const seq = rtpSequence(buf);
+    const ts = rtpTimestamp(buf);
+    const count = rtpPayloadLength(buf, offset, length);
+    let digits = '';
+    if (ssrc !== this.inbandSsrc) {
+      det.reset();
+      this.inbandSsrc = ssrc;
+    } else if (seq === ((this.inbandSeq + 1) & 0xffff)) {
+      const skipped = (ts - this.inbandNextTs) | 0;
+      if (skipped > 0) digits = det.pushSilence(skipped);
+    } else if (((seq - this.inbandSeq) & 0xffff) >= 0x8000 || seq === this.inbandSeq) {
+      return;
+    }
+    this.inbandSeq = seq;
+    this.inbandNextTs = (ts + count) >>> 0;
+    digits += det.pushG711(enc === ENC_PCMU ? 'ulaw' : 'alaw', buf, offset, count);
+    if (digits !== '') this.digitsReceived(digits);
+  }
 
   private readonly onRtcpMessage = (buf: Buffer, rinfo: RemoteInfo): void => {
     if (this.closed) return;
@@ -403,6 +497,7 @@ export class Leg {
     const fromSdp = sdp !== null && sdp.port === port && (sdp.host === host || sdpMapped === host);
     if (l.host === null || fromSdp || now - l.lastRx > this.options.relatchAfterMs) {
       if (l.host !== null) l.changes++;
+      if (l === this.rtpLatch) this.inbandSsrc = -1; // another source: the in-band detector starts over
       l.host = host;
       l.port = port;
       l.lastRx = now;

@@ -59,7 +59,8 @@ abstract class LegSet implements LegOwner {
   protected abstract legs(): readonly Leg[];
 
   onDtmf(from: Leg, digit: string): void {
-    for (const fn of this.dtmfListeners) {
+    // A copy: a listener may unsubscribe in its callback (a dialogue hanging up on a key).
+    for (const fn of [...this.dtmfListeners]) {
       try {
         fn(from.id, digit);
       } catch {
@@ -68,12 +69,21 @@ abstract class LegSet implements LegOwner {
     }
   }
 
-  /** Calls `listener(leg, digit)` for each RFC 4733 digit received; returns the unsubscribe function. */
+  /**
+   * Calls `listener(leg, digit)` for each digit received: RFC 4733 events,
+   * and, from a peer that did not negotiate telephone-event, key presses
+   * detected in its G.711 audio (the in-band detector runs only while at
+   * least one listener is subscribed). Returns the unsubscribe function.
+   */
   onDtmfReceived(listener: DtmfListener): () => void {
+    if (this.closed) return () => {};
     this.dtmfListeners.push(listener);
+    if (this.dtmfListeners.length === 1) for (const leg of this.legs()) leg.setDtmfListening(true);
     return () => {
       const i = this.dtmfListeners.indexOf(listener);
-      if (i >= 0) this.dtmfListeners.splice(i, 1);
+      if (i < 0) return;
+      this.dtmfListeners.splice(i, 1);
+      if (this.dtmfListeners.length === 0 && !this.closed) for (const leg of this.legs()) leg.setDtmfListening(false);
     };
   }
 

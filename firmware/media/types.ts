@@ -41,7 +41,7 @@ export interface LegStats {
   /** Where media actually comes from (after latching), if anything arrived. */
   latchedFrom: TransportAddress | null;
   lastPayloadType: number | null;
-  /** RFC 4733 events received (digits), in order. */
+  /** Digits received (RFC 4733 events, or detected in band), in order. */
   dtmfReceived: string;
 }
 
@@ -71,7 +71,7 @@ export interface RelayCall {
   /** Records what a leg's peer sends (20 ms frames, silence when nothing came); it is still relayed. */
   attachRecorder(leg: LegId, sink: AudioSink): void;
   detachRecorder(leg: LegId): void;
-  /** Calls `listener(leg, digit)` for each RFC 4733 digit received; returns the unsubscribe function. */
+  /** Calls `listener(leg, digit)` for each digit received (RFC 4733, or in-band when the peer has no telephone-event); returns the unsubscribe function. */
   onDtmfReceived(listener: (leg: LegId, digit: string) => void): () => void;
   /** Releases both port pairs; idempotent. */
   close(): void;

@@ -44,7 +44,7 @@ export interface VoiceSessionDeps {
 
 /**
  * Runs a voice dialogue (voicemail deposit or retrieval) on one leg of a
- * relayed call: plays clips, records, reads RFC 4733 digits and owns the one
+ * relayed call: plays clips, records, reads digits (RFC 4733 or in band) and owns the one
  * digit timer and the recording timer. Everything it holds is released by
  * close(), which a hang-up calls.
  */
