@@ -28,6 +28,8 @@ import { PreloadedPrompts, findPromptDir } from './voice/index.ts';
 import { Announcements } from './pbx/announcements.ts';
 import { registerAnnouncementCommands } from './pbx/announcement-commands.ts';
 import { decodeG729 } from './media/g729.ts';
+import { ProvisioningHandler } from './provisioning/index.ts';
+import { join } from 'node:path';
 import { ModemService, ModemSimulator, registerModemCommands, registerSimulatorCommands, dslStatusLine, plcStatusLine } from './modem/index.ts';
 
 const VERSION: string = pkg.version;
@@ -207,6 +209,21 @@ async function main(): Promise<void> {
           }),
       });
       registerPhoneCommands(rt.registry, rt.config, rt.clock);
+      // Phones fetch their files from the box's HTTP port (issue 9, docs/provisioning.md).
+      const advertise = rt.board.definition.network.advertise;
+      const provisioning = new ProvisioningHandler({
+        config: rt.config,
+        clock: rt.clock,
+        log: logs.get('provisioning'),
+        server: () => ({
+          sipHost: advertise,
+          sipPort: sip?.port ?? rt.board.definition.sip.port,
+          httpBase: `http://${advertise.includes(':') ? `[${advertise}]` : advertise}:${rt.http.address.port}`,
+          ntpServer: 'fr.pool.ntp.org',
+        }),
+        assetsDir: join(dataDir, 'phone-files'),
+      });
+      rt.http.setPreHandler((method, url, userAgent, remote) => provisioning.handle(method, url, userAgent, remote));
       registerVoicemailCommands(rt.registry, () => rt.config.get(), voicemail);
       const services: Service[] = [prompts, sip, mail];
       if (rt.board.definition.serial.modem) {
