@@ -131,8 +131,9 @@ export class RuntimeProcess {
   async command(line: string, timeoutMs = 10_000): Promise<string> {
     const from = this.stdout.length;
     this.child.stdin.write(`${line}\n`);
-    const text = await this.waitFor((s) => s.endsWith(PROMPT), timeoutMs, from, `the answer to ${JSON.stringify(line.slice(0, 40))}`);
-    return text.slice(0, -PROMPT.length).replace(/\n$/, '');
+    // The answer ends at the first prompt: more may follow in the same chunk (a reboot announces itself right after).
+    const text = await this.waitFor((s) => s.includes(PROMPT), timeoutMs, from, `the answer to ${JSON.stringify(line.slice(0, 40))}`);
+    return text.slice(0, text.indexOf(PROMPT)).replace(/\n$/, '');
   }
 
   /** SIGKILL to the process and everything it started (teardown). */
