@@ -139,6 +139,8 @@ interface ALeg {
   toTag: string;
   dialog?: Dialog;
   offer: ParsedSdp;
+  /** RFC 3261 §13.2.1 late offer: the INVITE had no SDP; our 2xx carries the offer, the ACK the answer. */
+  late?: boolean;
   session: LocalSession;
   /** Our last SDP towards A (re-sent on session refreshes). */
   lastSdp?: Buffer;
@@ -180,6 +182,17 @@ interface PendingReinvite {
 }
 
 let callCounter = 0;
+
+/**
+ * What the caller of a late offer (an INVITE without SDP, RFC 3261 §13.2.1)
+ * stands for until its ACK answers: every codec we relay, no address yet (the
+ * relay sends nothing to it before the answer).
+ */
+const LATE_OFFER: ParsedSdp = {
+  remote: { rtp: null, rtcp: null, direction: 'sendrecv', formats: SUPPORTED_FORMATS, ptimeMs: 20 },
+  originKey: '',
+  description: undefined,
+};
 
 /** A voicemail step before voice services exist (issue 7): the call ends here, and says so. */
 const VOICEMAIL_STAND_IN_WARNING = 'voicemail is not available yet';
@@ -441,11 +454,35 @@ class Call {
     this.okTimer = this.m.deps.clock.setTimeout(tick, interval);
   }
 
-  onAckFromA(): void {
+  onAckFromA(ack: SipRequest): void {
     this.okTimer?.cancel();
     this.okTimer = undefined;
     this.noAckTimer?.cancel();
     this.noAckTimer = undefined;
+    if (!this.a.late) return;
+    // §13.2.1: the caller's answer to the offer of our 2xx comes in its ACK.
+    this.a.late = false;
+    const parsed = ack.body.length > 0 ? this.m.deps.sdp.read(ack.body) : undefined;
+    if (!parsed?.ok || !this.relay) {
+      this.log.warn({ call: this.id }, 'late offer: the ACK carries no usable answer; ending the call');
+      this.sendBye('a');
+      this.sendBye('b');
+      this.end('rejected');
+      return;
+    }
+    this.a.offer = parsed.sdp;
+    this.relay.setRemote('a', { ...parsed.sdp.remote, formats: parsed.sdp.remote.formats.length > 0 ? parsed.sdp.remote.formats : this.formats });
+  }
+
+  /**
+   * Our SDP towards the caller: the answer to its offer or, for a late offer
+   * (no SDP in its INVITE), our offer of these formats, answered in its ACK.
+   */
+  private describeForA(relay: RelayCall, formats: readonly PayloadFormat[]): { ok: true; body: Buffer; formats: PayloadFormat[] } | { ok: false; reason: string } {
+    if (!this.a.late) return this.m.deps.sdp.answer(this.a.offer, this.a.session, relay.local('a'), formats);
+    const offered = formats.filter((f) => SUPPORTED_FORMATS.some((s) => s.encoding === f.encoding));
+    if (!offered.some((f) => f.encoding !== 'telephone-event')) return { ok: false, reason: 'no codec to offer' };
+    return { ok: true, body: this.m.deps.sdp.offer(this.a.session, relay.local('a'), offered, 'sendrecv', 20), formats: [...offered] };
   }
 
   private onNoAck(): void {
@@ -495,7 +532,7 @@ class Call {
       return;
     }
     this.relay.setRemote('a', this.a.offer.remote);
-    const pre = first.kind === 'ring' ? this.preAnswerFor() : undefined;
+    const pre = first.kind === 'ring' && !this.a.late ? this.preAnswerFor() : undefined;
     if (pre && this.answerEarly()) {
       // VOX-4/VOX-5: the caller hears the announcement as early media; the callees are offered the codec it got.
       this.bOffer = this.m.deps.sdp.offer(this.bSession, this.relay.local('b'), this.formats, this.a.offer.remote.direction, this.a.offer.remote.ptimeMs);
@@ -608,7 +645,7 @@ class Call {
   private answerEarly(): boolean {
     if (!this.relay) return false;
     const voiceFormats = SUPPORTED_FORMATS.filter((f) => f.encoding === 'PCMA' || f.encoding === 'PCMU' || f.encoding === 'telephone-event');
-    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), voiceFormats);
+    const r = this.describeForA(this.relay, voiceFormats);
     if (!r.ok || !r.formats.some((f) => f.encoding !== 'telephone-event')) return false;
     this.formats = r.formats;
     this.a.lastSdp = r.body;
@@ -875,7 +912,7 @@ class Call {
       return;
     }
     const g711 = SUPPORTED_FORMATS.filter((f) => f.encoding === 'PCMA' || f.encoding === 'PCMU');
-    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), g711);
+    const r = this.describeForA(this.relay, g711);
     if (!r.ok) {
       // No G.711 in the offer: the phone gets the final answer without a tone.
       if (what.kind === 'refuse') this.rejectWithWarning(what.status, what.reason, what.warning);
@@ -983,7 +1020,7 @@ class Call {
   private answerByPbx(): boolean {
     if (!this.relay) return false;
     const voiceFormats = SUPPORTED_FORMATS.filter((f) => f.encoding === 'PCMA' || f.encoding === 'PCMU' || f.encoding === 'telephone-event');
-    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), voiceFormats);
+    const r = this.describeForA(this.relay, voiceFormats);
     if (!r.ok || !r.formats.some((f) => f.encoding !== 'telephone-event')) {
       this.reject(488, 'Not Acceptable Here', 'rejected');
       return false;
@@ -1127,7 +1164,8 @@ class Call {
 
   /** 180 → 180 to A; 183 with SDP → early media: B's answer applied, our answer to A. */
   private relayProvisional(leg: BLeg, res: SipResponse): void {
-    if (res.body.length > 0 && this.relay) {
+    // A late offer's caller gets our offer in the 2xx only: an offer cannot ride an unreliable 1xx (RFC 3262).
+    if (res.body.length > 0 && this.relay && !this.a.late) {
       const parsed = this.m.deps.sdp.read(res.body);
       if (parsed.ok) {
         this.relay.setRemote('b', parsed.sdp.remote);
@@ -1147,7 +1185,7 @@ class Call {
   private answerA(bFormats: readonly PayloadFormat[]): Buffer | undefined {
     if (!this.relay) return undefined;
     const supported = SUPPORTED_FORMATS.filter((s) => bFormats.some((f) => f.encoding === s.encoding));
-    const r = this.m.deps.sdp.answer(this.a.offer, this.a.session, this.relay.local('a'), supported);
+    const r = this.describeForA(this.relay, supported);
     if (!r.ok) return undefined;
     this.formats = r.formats;
     // A callback's requester, or a caller the attendant answered, already has our SDP: only the common formats matter.
@@ -2230,8 +2268,9 @@ export class CallManager {
       });
       return;
     }
-    if (!offer.ok) {
-      tx.respond(createResponse(req, 488, 'Not Acceptable Here', req.body.length === 0 ? [] : [warningHeader(offer.reason)], undefined, { toTag: newTag() }));
+    const late = req.body.length === 0;
+    if (!offer.ok && !late) {
+      tx.respond(createResponse(req, 488, 'Not Acceptable Here', [warningHeader(offer.reason)], undefined, { toTag: newTag() }));
       return;
     }
     // FWD-6: a busy callee may be asked for a callback with `*37`, whatever its busy forward does with this call.
@@ -2246,7 +2285,7 @@ export class CallManager {
         phone: caller,
         party: phoneParty(caller),
         toTag: newTag(),
-        offer: offer.sdp,
+        ...(offer.ok ? { offer: offer.sdp } : { offer: LATE_OFFER, late: true }),
         session: { sessionId: String(Math.floor(Math.random() * 1e9)), version: 1, address: this.deps.sip.advertise.host },
       },
       routing.kind === 'call' ? targetNumber(routing.target) : routing.kind === 'refuse' ? routing.number : dialled,
@@ -2319,7 +2358,8 @@ export class CallManager {
     }
     const caller = trunkCaller(req);
     const offer = req.body.length === 0 ? ({ ok: false, reason: 'no SDP offer' } as const) : this.deps.sdp.read(req.body);
-    if (!offer.ok) {
+    const late = req.body.length === 0;
+    if (!offer.ok && !late) {
       respond(488, 'Not Acceptable Here', offer.reason);
       return;
     }
@@ -2333,7 +2373,7 @@ export class CallManager {
         source,
         party: caller.anonymous ? { number: 'anonymous', display: 'Anonymous' } : { number: caller.number, display: caller.number },
         toTag: newTag(),
-        offer: offer.sdp,
+        ...(offer.ok ? { offer: offer.sdp } : { offer: LATE_OFFER, late: true }),
         session: { sessionId: String(Math.floor(Math.random() * 1e9)), version: 1, address: this.deps.sip.advertise.host },
       },
       called,
@@ -2414,7 +2454,7 @@ export class CallManager {
     const owned = dialog ? this.owner.get(dialog.key) : undefined;
     if (!owned) return;
     const cseq = getCSeq(ack.headers);
-    if (owned.leg === 'a' && cseq && getCSeq(owned.call.a.invite.headers)?.seq === cseq.seq) owned.call.onAckFromA();
+    if (owned.leg === 'a' && cseq && getCSeq(owned.call.a.invite.headers)?.seq === cseq.seq) owned.call.onAckFromA(ack);
   }
 
   /** Ends every call (service stop): BYE on answered legs, CANCEL or 503 on the others. */

@@ -1112,3 +1112,47 @@ test('RFC 4028 §10: a caller without timer support behind a proxy that asked 12
   t.is(updates[0]!.dest.host, '192.0.2.1');
   t.is(updates[0]!.req.headers.get('session-expires'), '120;refresher=uas');
 });
+
+function lateInvite(): SipRequest {
+  const text = ['INVITE sip:602@10.0.0.1 SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKlate;rport', 'Max-Forwards: 70', 'From: <sip:601@10.0.0.1>;tag=atag', 'To: <sip:602@10.0.0.1>', 'Call-ID: call-a@test', 'CSeq: 2 INVITE', 'Contact: <sip:601@192.0.2.1:5062>', 'Content-Length: 0', '', ''].join('\r\n');
+  const r = parseMessage(Buffer.from(text));
+  if (!r.ok || r.message.kind !== 'request') throw new Error('fixture');
+  return r.message;
+}
+
+function ackWithBody(toTag: string, body: string): SipRequest {
+  const text = ['ACK sip:pbx@10.0.0.1:5060 SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKlateack', 'Max-Forwards: 70', 'From: <sip:601@10.0.0.1>;tag=atag', `To: <sip:602@10.0.0.1>;tag=${toTag}`, 'Call-ID: call-a@test', 'CSeq: 2 ACK', ...(body ? ['Content-Type: application/sdp'] : []), `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+  const r = parseMessage(Buffer.from(text));
+  if (!r.ok || r.message.kind !== 'request') throw new Error('fixture');
+  return r.message;
+}
+
+test('RFC 3261 §13.2.1 late offer: an INVITE without SDP rings the callee with our full offer; its answer decides the codec of our offer in the 200; the caller\'s answer in the ACK points leg a of the relay at it', async (t) => {
+  const s = setup();
+  const req = lateInvite();
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  const toB = s.sent.filter((x) => x.req.method === 'INVITE')[0]!;
+  t.regex(toB.req.body.toString(), /RTP\/AVP 8 0 18 101/, 'every codec we relay');
+  s.answerB(0, 200, ANSWER_SDP);
+  const ok = a.responses.at(-1)!;
+  t.is(ok.status, 200);
+  t.regex(ok.body.toString(), /m=audio 20000 RTP\/AVP 8 101/, 'our offer, with the codec the callee chose');
+  t.is(s.relays[0]!.remotes.a?.rtp, null, 'nothing to send to the caller before its answer');
+  s.manager.ack(ackWithBody(toTagOf(ok), SDP.replace('RTP/AVP 8 0 101', 'RTP/AVP 8 101')));
+  t.deepEqual(s.relays[0]!.remotes.a?.rtp, { host: '192.0.2.1', port: 40000 });
+  t.like(s.manager.activeCalls()[0], { state: 'answered', codec: 'PCMA' });
+});
+
+test('RFC 3261 §13.2.1 late offer: an ACK without the answer ends the call with BYE on both legs', async (t) => {
+  const s = setup();
+  const req = lateInvite();
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 200, ANSWER_SDP);
+  s.manager.ack(ackWithBody(toTagOf(a.responses.at(-1)!), ''));
+  t.is(s.manager.count(), 0);
+  t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 2);
+});
