@@ -25,3 +25,21 @@ test('issue 4, NUM-3: a phone calls another by internal number through the B2BUA
   t.regex(await pbx.command('journal'), /601 -> 602 {2}answered by 602 {2}\d+s/);
   t.regex(await pbx.command('sip'), /"rtpPortsInUse": 0/);
 });
+
+test('RFC 3261 §13.2.1 late offer: an INVITE without SDP is put through; the 200 carries the PBX\'s offer (PCMA), the ACK the phone\'s answer; the call ends cleanly', async (t) => {
+  const pbx = await startPbx({ phones });
+  t.teardown(() => pbx.stop());
+  const target = `127.0.0.1:${pbx.sipPort}`;
+  const calleePort = await freePort();
+  const reg = runSipp(target, 'register-digest.xml', calleePort, ['-inf', csvFile(`SEQUENTIAL\n602;${auth(1)}\n`), '-m', '1', '-timeout', '10', '-timeout_error']);
+  t.is(reg.status, 0, reg.errors);
+  const uas = startSipp(target, 'call-uas.xml', calleePort, ['-m', '1', '-timeout', '20', '-timeout_error']);
+  t.teardown(() => uas.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  const uac = runSipp(target, 'call-uac-late-offer.xml', await freePort(), ['-inf', csvFile(`SEQUENTIAL\n601;${auth(0)};602\n`), '-m', '1', '-timeout', '20', '-timeout_error', '-trace_logs']);
+  t.is(uac.status, 0, `caller failed:\n${uac.errors}\n${pbx.stderr().slice(-4000)}`);
+  t.regex(uac.logs, /OFFER m=audio \d+ RTP\/AVP 8/);
+  t.is((await uas.done).status, 0);
+  t.is(await pbx.command('calls'), 'no calls in progress');
+  t.regex(await pbx.command('journal'), /601 -> 602 {2}answered by 602/);
+});
