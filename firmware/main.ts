@@ -169,6 +169,7 @@ async function main(): Promise<void> {
       registerAnnouncementCommands(rt.registry, { config: rt.config, announcements, decodeG729 });
       sip = new SipService({
         voicemail,
+        mwiCounts: (mac) => voicemail.counts(mac),
         holdMusic: () => announcements.holdMusic(),
         onAnnouncementRecorded: (mac, _what, samples) => {
           // VOX-5: the line's pre-answer announcement, recorded with *35*2; switched on and off with *35*1 / *35*0.

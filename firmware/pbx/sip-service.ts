@@ -28,13 +28,14 @@ import { CallManager } from './calls/call-manager.ts';
 import type { SdpPort } from './calls/sdp-port.ts';
 import type { Routing } from './calls/call-manager.ts';
 import { messageSummary, type VoicemailPort } from './voicemail/index.ts';
+import { Subscriptions } from './presence/subscriptions.ts';
 import { TrunkRegistration } from './trunk/registration.ts';
 import type { Phone } from '../config/index.ts';
 import type { NumberingPlan } from './frenchplan/index.ts';
 
 /** Methods a phone must authenticate for (RFC 3261 §22); the rest are answered without credentials. */
 const AUTHENTICATED_METHODS = new Set(['REGISTER', 'INVITE', 'SUBSCRIBE', 'PUBLISH', 'MESSAGE', 'REFER', 'NOTIFY', 'INFO', 'UPDATE']);
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE';
 /**
  * Option tags we implement (Require/Supported, RFC 3261 §19.2). None yet:
  * session timers (RFC 4028) are left to the phones, and Replaces (RFC 3891)
@@ -56,6 +57,8 @@ export interface SipServiceDeps {
   maxTransactions?: number;
   /** Voicemail boxes (VOX-1), for the B2BUA's voicemail steps and 888. */
   voicemail?: VoicemailPort;
+  /** A phone's voicemail counts, for message-summary subscriptions (RFC 3842). */
+  mwiCounts?: (mac: string) => { fresh: number; saved: number };
   /** Music on hold (VOX-2). */
   holdMusic?: () => Int16Array;
   /** A phone recorded an announcement with *35*2 (VOX-5). */
@@ -94,6 +97,8 @@ export class SipService implements Service, TransactionUser {
   private auth: DigestAuthenticator | undefined;
   registrar: Registrar | undefined;
   calls: CallManager | undefined;
+  /** SUBSCRIBE/NOTIFY for busy lamps and message waiting (issue 9). */
+  subscriptions: Subscriptions | undefined;
   trunk: TrunkRegistration | undefined;
   private mediaEngine: MediaEngine | undefined;
   readonly bans: BanList;
@@ -136,6 +141,8 @@ export class SipService implements Service, TransactionUser {
    * the phone registers, so a phone that restarts gets its lamp back.
    */
   notifyMessageWaiting(mac: string, counts: { fresh: number; saved: number }): void {
+    // A phone that subscribed to its box hears it there (RFC 3842); the unsolicited NOTIFY is for the others.
+    if (this.subscriptions?.countsChanged(mac)) return;
     const phone = this.deps.config.get().phones.find((p) => p.mac === mac);
     const send = this.sendToPhone;
     const adv = this.advertised;
@@ -249,7 +256,10 @@ export class SipService implements Service, TransactionUser {
         trunk,
         ...(this.deps.route ? { route: this.deps.route } : {}),
         ...(this.deps.numbering ? { numbering: this.deps.numbering } : {}),
-        onCallsChanged: (counts) => this.deps.events.emit('calls.changed', counts),
+        onCallsChanged: (counts) => {
+          this.deps.events.emit('calls.changed', counts);
+          this.subscriptions?.phonesChanged();
+        },
         ...(this.deps.voicemail ? { voicemail: this.deps.voicemail } : {}),
         ...(this.deps.holdMusic ? { holdMusic: this.deps.holdMusic } : {}),
         ...(this.deps.onAnnouncementRecorded ? { onAnnouncementRecorded: this.deps.onAnnouncementRecorded } : {}),
@@ -264,6 +274,19 @@ export class SipService implements Service, TransactionUser {
         },
       });
     }
+    const calls = this.calls;
+    if (calls) {
+      this.subscriptions = new Subscriptions({
+        clock: this.deps.clock,
+        log: this.deps.log.child({ part: 'subscriptions' }),
+        config: () => this.deps.config.get(),
+        sip: { sendRequest, advertise },
+        viaFor: calls.viaFor,
+        contact: (t) => calls.contact(t),
+        watchedState: (mac) => calls.watchedState(mac),
+        mwiCounts: (mac) => this.deps.mwiCounts?.(mac) ?? { fresh: 0, saved: 0 },
+      });
+    }
     this.unsubscribeConfig = this.deps.config.onChange((changed, config) => {
       if (changed.includes('phones') || changed.includes('sip')) registrar.reconfigure(config);
       if (changed.includes('sip')) this.applyBanPolicy(config);
@@ -276,6 +299,8 @@ export class SipService implements Service, TransactionUser {
   async stop(): Promise<void> {
     this.unsubscribeConfig?.();
     this.unsubscribeConfig = undefined;
+    this.subscriptions?.stop();
+    this.subscriptions = undefined;
     this.calls?.shutdown();
     this.calls = undefined;
     this.trunk?.stop();
@@ -463,6 +488,12 @@ export class SipService implements Service, TransactionUser {
         }
         if (!this.calls?.inDialog(request, tx)) respond(481, 'Call/Transaction Does Not Exist');
         return;
+      case 'SUBSCRIBE': {
+        const user = this.authedUser.get(request);
+        if (!this.subscriptions || user === undefined) respond(503, 'Service Unavailable');
+        else this.subscriptions.handle(request, tx, source, user);
+        return;
+      }
       case 'BYE':
       case 'UPDATE':
       case 'INFO':

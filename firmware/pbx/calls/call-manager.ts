@@ -42,6 +42,7 @@ import { toneSamples, type ToneName } from '../../media/tones.ts';
 import { applyCallbackChange, dueCallbacks, LAST_BUSY_WINDOW_MS, type CallbackChange, type CallbackContext, type CallbackRequest } from '../callback.ts';
 import { CallbackDialer } from './callback-dialer.ts';
 import { sendCancel } from './cancel.ts';
+import type { WatchedState } from '../presence/dialog-info.ts';
 import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, renderClips, type Clip, type VoicemailPort, type VoiceEvent, type VoiceSessionDeps } from '../voicemail/index.ts';
 import { presentationClips, type ForwarderState } from '../presentation.ts';
 import { decideSessionTimer, expiryMs, readSessionTimer, refreshMs } from './session-timer.ts';
@@ -2172,6 +2173,17 @@ export class CallManager {
 
   private dialerPorts() {
     return { clock: this.deps.clock, sip: this.deps.sip, dialogs: this.dialogs, viaFor: this.viaFor, contact: (t: string) => this.contact(t) };
+  }
+
+  /** What a phone's busy lamp shows (RFC 4235, issue 9): busy in a call, ringing (with the caller), or idle. */
+  watchedState(mac: string): WatchedState {
+    let ringing: WatchedState | undefined;
+    for (const c of this.calls) {
+      if (c.ended) continue;
+      if (c.a.phone?.mac === mac || (c.state === 'answered' && c.winner?.target.kind === 'phone' && c.winner.target.mac === mac)) return { state: 'busy', callId: c.id };
+      if (!ringing && !c.winner && c.bLegs.some((l) => isLive(l) && l.target.kind === 'phone' && l.target.mac === mac)) ringing = { state: 'ringing', caller: c.a.party.number, callId: c.id };
+    }
+    return ringing ?? { state: 'idle' };
   }
 
   /** Phones in a call: placing one, or talking (a phone that only rings is free). */
