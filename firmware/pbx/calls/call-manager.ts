@@ -1257,6 +1257,60 @@ class Call {
     this.log.info({ call: this.id, caller: this.a.party.number, callee: this.dialled, answeredBy: leg.target.number, codec: this.snapshot().codec }, 'call answered');
   }
 
+  /** Ringing phones, nobody has answered: another phone may pick the call up. */
+  pickable(): boolean {
+    return !this.ended && !this.winner && !this.aSettled && !this.answeredByPbx && this.bLegs.some(isLive);
+  }
+
+  /**
+   * Another phone picks the ringing call up (issue 9 §3): it is answered with
+   * our SDP on the relay's leg b and takes the place of the callee; the
+   * ringing forks get CANCEL; the caller is put through.
+   */
+  pickedUp(req: SipRequest, tx: ServerTransactionHandle, source: Destination, picker: Phone, offer: ParsedSdp): void {
+    if (!this.relay) {
+      tx.respond(createResponse(req, 481, 'Call/Transaction Does Not Exist', [], undefined, { toTag: newTag() }));
+      return;
+    }
+    const answer = this.m.deps.sdp.answer(offer, this.bSession, this.relay.local('b'), this.formats.length > 0 ? this.formats : this.a.offer.remote.formats);
+    if (!answer.ok) {
+      tx.respond(createResponse(req, 488, 'Not Acceptable Here', [], undefined, { toTag: newTag() }));
+      return;
+    }
+    const res = createResponse(req, 200, 'OK', [['Contact', this.m.contact(source.transport)], ['Allow', ALLOW], ['Content-Type', 'application/sdp']], answer.body, { toTag: newTag() });
+    const made = createUasDialog(req, res, { via: this.m.viaFor, transport: source.transport, flow: source });
+    if (!made.ok) {
+      tx.respond(createResponse(req, 400, 'Bad Request', [], undefined, { toTag: newTag() }));
+      return;
+    }
+    made.dialog.responseSent(res);
+    tx.respond(res);
+    this.m.dialogs.add(made.dialog);
+    this.m.owner.set(made.dialog.key, { call: this, leg: 'b' });
+    this.bLastSdp = answer.body;
+    this.relay.setRemote('b', { ...offer.remote, formats: answer.formats });
+    const leg: BLeg = {
+      index: -1,
+      target: { kind: 'phone', mac: picker.mac, number: picker.internalNumber },
+      invite: req,
+      destination: { ...source },
+      dialogs: new InviteClientDialogs(req, { via: this.m.viaFor }),
+      dialog: made.dialog,
+      state: 'answered',
+      cancelSent: false,
+      finalReceived: true,
+    };
+    this.winner = leg;
+    this.ringTimer?.cancel();
+    this.ringTimer = undefined;
+    for (const d of this.delayed) d.cancel();
+    this.delayed = [];
+    for (const other of this.bLegs) this.cancelLeg(other);
+    this.rang.add(picker.mac);
+    this.log.info({ call: this.id, pickedUpBy: picker.internalNumber }, 'call picked up');
+    this.connect(leg, made.dialog, answer.formats);
+  }
+
   /** The voice presentation for the phone that answered (VOX-7), rendered; undefined when it has none or nothing to say. */
   private presentationFor(target: RingTarget): Int16Array | undefined {
     const vm = this.m.deps.voicemail;
@@ -2260,6 +2314,12 @@ export class CallManager {
       return;
     }
     if (this.sessionIntervalTooSmall(req, tx)) return;
+    // Directed pickup (issue 9 §3): a phone's INVITE with Replaces naming a ringing call (from its busy lamp).
+    const replaces = req.headers.get('replaces');
+    if (replaces !== undefined) {
+      this.pickup(req, tx, source, caller, replaces);
+      return;
+    }
     const uri = parseUri(req.uri);
     const dialled = uri && isSipUri(uri) ? (uri.user ?? '') : '';
     const routing: Routing = this.deps.route ? this.deps.route(caller, dialled, this.externalCalls()) : this.phoneByNumber(cfg, dialled);
@@ -2400,6 +2460,31 @@ export class CallManager {
       this.deps.log.error({ call: call.id, err: (err as Error).message, stack: (err as Error).stack }, 'call setup failed');
       call.reject(500, 'Server Internal Error', 'error');
     });
+  }
+
+  /**
+   * Directed pickup (RFC 3891 §3 as the PBX applies it, issue 9 §3): the
+   * Replaces header names one of our ringing calls by the call-id our
+   * dialog-info published (the Call's id). The picking phone takes the call
+   * as if it had answered it; the phones still ringing get CANCEL. A call
+   * that is not ringing any more (answered, ended, unknown) gets 481
+   * (RFC 3891: "If no match is found, the UAS rejects the INVITE and returns
+   * a 481").
+   */
+  private pickup(req: SipRequest, tx: ServerTransactionHandle, source: Destination, picker: Phone, replaces: string): void {
+    const callId = replaces.split(';')[0]!.trim();
+    const call = [...this.calls].find((c) => c.id === callId);
+    const offer = req.body.length > 0 ? this.deps.sdp.read(req.body) : undefined;
+    if (!call || !call.pickable()) {
+      this.deps.log.info({ picker: picker.internalNumber, replaces }, 'pickup: no ringing call matches');
+      tx.respond(createResponse(req, 481, 'Call/Transaction Does Not Exist', [], undefined, { toTag: newTag() }));
+      return;
+    }
+    if (!offer?.ok) {
+      tx.respond(createResponse(req, 488, 'Not Acceptable Here', [], undefined, { toTag: newTag() }));
+      return;
+    }
+    call.pickedUp(req, tx, source, picker, offer.sdp);
   }
 
   /** RFC 4028 §8.1: a Session-Expires below our Min-SE gets 422 with Min-SE. */

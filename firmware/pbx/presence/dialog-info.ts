@@ -17,7 +17,8 @@ export function dialogInfoXml(entity: string, version: number, watched: WatchedS
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="${version}" state="full" entity="${xml(entity)}">`];
   if (watched.state === 'ringing') {
     lines.push(
-      `  <dialog id="${xml(watched.callId)}" call-id="${xml(watched.callId)}" direction="recipient">`,
+      // The phone picks up with an INVITE carrying Replaces built from call-id and the tags (pbx/calls: pickup).
+      `  <dialog id="${xml(watched.callId)}" call-id="${xml(watched.callId)}" local-tag="${xml(watched.callId)}" remote-tag="pbxgate" direction="recipient">`,
       '    <state>early</state>',
       `    <remote><identity>${xml(`sip:${watched.caller}@${host}`)}</identity><target uri="${xml(`sip:${watched.caller}@${host}`)}"/></remote>`,
       '  </dialog>',

@@ -1156,3 +1156,48 @@ test('RFC 3261 §13.2.1 late offer: an ACK without the answer ends the call with
   t.is(s.manager.count(), 0);
   t.is(s.sent.filter((x) => x.req.method === 'BYE').length, 2);
 });
+
+test('issue 9 §3 directed pickup: 602 rings for 601; 603 sends an INVITE with Replaces naming the call (its busy lamp\'s call-id): 603 gets 200 with the PBX\'s SDP, 602 gets CANCEL, 601 is put through; the journal says answered by 603', async (t) => {
+  const s = setup();
+  s.registered.add(s.config.phones[2]!.mac);
+  const req = invite('601', '602');
+  const a = s.serverTx(req);
+  s.manager.newInvite(req, a.tx, a.tx.destination, '601');
+  await s.settle();
+  s.answerB(0, 180);
+  const callId = s.manager.activeCalls()[0]!.id;
+  t.deepEqual(s.manager.watchedState(s.config.phones[1]!.mac), { state: 'ringing', caller: '601', callId });
+  const text = [
+    'INVITE sip:602@10.0.0.1 SIP/2.0',
+    'Via: SIP/2.0/UDP 192.0.2.30:5070;branch=z9hG4bKpick;rport',
+    'Max-Forwards: 70',
+    'From: <sip:603@10.0.0.1>;tag=ptag',
+    'To: <sip:602@10.0.0.1>',
+    'Call-ID: pickup@test',
+    'CSeq: 1 INVITE',
+    'Contact: <sip:603@192.0.2.30:5070>',
+    `Replaces: ${callId};to-tag=${callId};from-tag=pbxgate`,
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(C_SDP)}`,
+    '',
+    C_SDP,
+  ].join('\r\n');
+  const parsed = parseMessage(Buffer.from(text));
+  if (!parsed.ok || parsed.message.kind !== 'request') return t.fail('fixture');
+  const c = s.serverTx(parsed.message);
+  s.manager.newInvite(parsed.message, c.tx, c.tx.destination, '603');
+  await s.settle();
+  t.is(c.responses.at(-1)?.status, 200);
+  t.regex(c.responses.at(-1)!.body.toString(), /m=audio 20002 RTP\/AVP 8 101/, "the relay's leg b, the caller's codec");
+  t.is(s.sent.filter((x) => x.req.method === 'CANCEL').length, 1, '602 stops ringing');
+  t.is(a.responses.at(-1)?.status, 200, '601 is put through');
+  t.deepEqual(s.relays[0]!.remotes.b?.rtp, { host: '192.0.2.30', port: 40000 });
+  // A second pickup of the same call: 481.
+  const again = s.serverTx(parsed.message);
+  s.manager.newInvite(parsed.message, again.tx, again.tx.destination, '603');
+  t.is(again.responses.at(-1)?.status, 481);
+  const bye = inDialogFromA('call-a@test', '601', '602', toTagOf(a.responses.at(-1)!), 'BYE', 3);
+  s.manager.inDialog(bye, s.serverTx(bye).tx);
+  t.like(s.journal.query()[0], { from: '601', to: '602', answeredBy: '603', outcome: 'answered' });
+  t.regex(s.sent.filter((x) => x.req.method === 'BYE').at(-1)?.req.uri ?? '', /^sip:603@192\.0\.2\.30:5070/, 'BYE to the phone that picked up');
+});

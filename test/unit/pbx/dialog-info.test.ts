@@ -11,7 +11,7 @@ test('RFC 4235 §4.1: idle is a full document without dialog', (t) => {
 test('RFC 4235: ringing is an early dialog, direction recipient, with the caller as remote identity (for pickup)', (t) => {
   const x = dialogInfoXml('sip:602@10.0.0.1', 3, { state: 'ringing', caller: '0612345678', callId: 'c7' }, '10.0.0.1');
   t.regex(x, /version="3"/);
-  t.regex(x, /<dialog id="c7" call-id="c7" direction="recipient">\r\n {4}<state>early<\/state>/);
+  t.regex(x, /<dialog id="c7" call-id="c7" local-tag="c7" remote-tag="pbxgate" direction="recipient">\r\n {4}<state>early<\/state>/);
   t.regex(x, /<remote><identity>sip:0612345678@10\.0\.0\.1<\/identity>/);
 });
 
