@@ -73,6 +73,35 @@ export function registerPhoneCommands(registry: CommandRegistry, config: ConfigS
       format: (x) => `phone ${x.removed} removed`,
     }),
     defineCommand({
+      name: 'phone key',
+      summary: 'set or clear a screen key (KEY-1): phone key <phone> <position 1-24> supervision|speed-dial|clear [target] [label]',
+      positional: ['phone', 'position', 'kind', 'target', 'label'],
+      args: z.strictObject({
+        phone: z.string().min(3).max(17),
+        position: z.coerce.number().int().min(1).max(24),
+        kind: z.enum(['supervision', 'speed-dial', 'clear']),
+        target: z.string().optional(),
+        label: z.string().max(24).optional(),
+      }),
+      roles: ['technician', 'admin'],
+      run: ({ phone, position, kind, target, label }) => {
+        const key = phone.toLowerCase();
+        const r = config.update((c) => {
+          const p = c.phones.find((x) => x.mac === key || x.internalNumber === key);
+          if (!p) fail('E_NOT_FOUND', `no phone ${phone}`);
+          const others = p.screenKeys.filter((k) => k.position !== position);
+          if (kind === 'clear') p.screenKeys = others;
+          else {
+            if (target === undefined) fail('E_BAD_ARGUMENTS', `a ${kind} key needs a target number`);
+            p.screenKeys = [...others, { position, kind, target, label: label ?? '' }].sort((a, b) => a.position - b.position);
+          }
+        });
+        if (!r.ok) throw r.error;
+        return { phone, position, kind };
+      },
+      format: (x) => (x.kind === 'clear' ? `key ${x.position} of ${x.phone} cleared` : `key ${x.position} of ${x.phone}: ${x.kind}`),
+    }),
+    defineCommand({
       name: 'phone credentials',
       summary: 'show the SIP credentials of a phone (by MAC or internal number)',
       positional: ['phone'],

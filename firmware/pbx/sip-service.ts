@@ -144,12 +144,23 @@ export class SipService implements Service, TransactionUser {
     // A phone that subscribed to its box hears it there (RFC 3842); the unsolicited NOTIFY is for the others.
     if (this.subscriptions?.countsChanged(mac)) return;
     const phone = this.deps.config.get().phones.find((p) => p.mac === mac);
+    const adv = this.advertised;
+    if (!phone || !adv) return;
+    if (!this.notifyPhone(phone, 'message-summary', 'application/simple-message-summary', messageSummary(`sip:${phone.internalNumber}@${adv.host}`, counts))) return;
+    this.deps.log.info({ phone: phone.internalNumber, new: counts.fresh, saved: counts.saved }, 'message-waiting NOTIFY sent');
+  }
+
+  /**
+   * An unsolicited NOTIFY to every registered contact of a phone (message
+   * waiting, check-sync); false when the phone has none or SIP is not running.
+   */
+  private notifyPhone(phone: Phone, event: string, contentType: string | undefined, body: string): boolean {
     const send = this.sendToPhone;
     const adv = this.advertised;
-    if (!phone || !send || !adv || !this.registrar) return;
+    if (!send || !adv || !this.registrar) return false;
+    const contacts = this.registrar.contactsOf(phone.mac);
     const account = `sip:${phone.internalNumber}@${adv.host}`;
-    const body = Buffer.from(messageSummary(account, counts));
-    for (const b of this.registrar.contactsOf(mac)) {
+    for (const b of contacts) {
       const transport = b.source.transport.toUpperCase();
       const req = createRequest({
         method: 'NOTIFY',
@@ -161,15 +172,33 @@ export class SipService implements Service, TransactionUser {
           ['To', `<${account}>`],
           ['Call-ID', newCallId()],
           ['CSeq', '1 NOTIFY'],
-          ['Event', 'message-summary'],
+          ['Event', event],
           ['Subscription-State', 'active'],
-          ['Content-Type', 'application/simple-message-summary'],
+          ...(contentType ? ([['Content-Type', contentType]] as Array<[string, string]>) : []),
         ],
-        body,
+        body: Buffer.from(body),
       });
       send(req, { ...b.source });
     }
-    this.deps.log.info({ phone: phone.internalNumber, new: counts.fresh, saved: counts.saved }, 'message-waiting NOTIFY sent');
+    return contacts.length > 0;
+  }
+
+  /** The screen keys each phone was last told about (KEY-1), to push only real changes. */
+  private readonly keysSent = new Map<string, string>();
+
+  /**
+   * KEY-1 (better than the guide): when a phone's screen keys change, it is
+   * told to fetch its configuration again (NOTIFY Event: check-sync, the
+   * Aastra/Yealink convention), so no one has to reboot it.
+   */
+  private pushKeyChanges(config: Readonly<Config>): void {
+    for (const phone of config.phones) {
+      const keys = JSON.stringify(phone.screenKeys);
+      const before = this.keysSent.get(phone.mac);
+      this.keysSent.set(phone.mac, keys);
+      if (before === undefined || before === keys) continue;
+      if (this.notifyPhone(phone, 'check-sync;reboot=false', undefined, '')) this.deps.log.info({ phone: phone.internalNumber }, 'screen keys changed: check-sync NOTIFY sent');
+    }
   }
 
   get port(): number {
@@ -287,8 +316,10 @@ export class SipService implements Service, TransactionUser {
         mwiCounts: (mac) => this.deps.mwiCounts?.(mac) ?? { fresh: 0, saved: 0 },
       });
     }
+    for (const p of cfg.phones) this.keysSent.set(p.mac, JSON.stringify(p.screenKeys));
     this.unsubscribeConfig = this.deps.config.onChange((changed, config) => {
       if (changed.includes('phones') || changed.includes('sip')) registrar.reconfigure(config);
+      if (changed.includes('phones')) this.pushKeyChanges(config);
       if (changed.includes('sip')) this.applyBanPolicy(config);
       if (changed.includes('trunk')) trunk.reconfigure(config.trunk);
     });
