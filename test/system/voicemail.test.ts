@@ -129,3 +129,24 @@ test.serial('VOX-1: a message left for 602, whose voicemail e-mail is on, reache
   t.regex(await pbx.command('voicemail 602'), /^602 {2}1 new, 0 saved/);
   t.regex(await pbx.command('mail'), /^sent since start: 1$/m);
 });
+
+test.serial('issue 9 §4, RFC 3842: 602 subscribes to its box (message-summary): no message at once, then "yes, 1/0" in its subscription when 601 leaves a message', async (t) => {
+  const pbx = await startPbx({
+    phones,
+    patch: (c) => {
+      c.phones = structuredClone(c.phones);
+      c.phones[1]!.forwards.unconditional = { enabled: true, destination: 'voicemail' };
+    },
+  });
+  t.teardown(() => pbx.stop());
+  const target = `127.0.0.1:${pbx.sipPort}`;
+  const lamp = startSipp(target, 'mwi-subscribe.xml', await freePort(), ['-inf', callCsv([p602.sip.username, authKeyword(p602), '602']), '-m', '1', '-timeout', '40', '-timeout_error', '-trace_logs']);
+  t.teardown(() => lamp.stop());
+  await logMatching(pbx, /"event":"message-summary","watched":"602".*subscription/, 5000);
+  const deposit = runSipp(target, 'call-uac-voice.xml', await freePort(), ['-inf', callCsv([p601.sip.username, authKeyword(p601), '602']), '-m', '1', '-d', '8000', '-timeout', '30', '-timeout_error']);
+  t.is(deposit.status, 0, deposit.errors);
+  const r = await lamp.done;
+  t.is(r.status, 0, `${r.errors}\n${pbx.stderr().slice(-3000)}`);
+  t.regex(r.logs, /MWI NO[\s\S]*MWI YES/);
+  t.notRegex(pbx.stderr(), /message-waiting NOTIFY sent/, 'no unsolicited NOTIFY for a subscribed phone');
+});
