@@ -143,8 +143,11 @@ async function main(): Promise<void> {
       });
       registerMailCommands(rt.registry, mail);
       const prompts = new PreloadedPrompts(findPromptDir(process.execPath, process.cwd(), process.env), logs.get('voice'));
+      // One reader of uploaded audio for hold music, greetings, pre-answer and the attendant (cached until replaced).
+      const announcements = new Announcements(dataDir, () => rt.config.get(), logs.get('announcements'));
       const voicemail = new VoicemailService({
         dataDir,
+        announcements,
         prompts,
         log: logs.get('voicemail'),
         config: () => rt.config.get(),
@@ -165,7 +168,6 @@ async function main(): Promise<void> {
         const counts = voicemail.counts(mac);
         if (counts.fresh + counts.saved > 0) sip?.notifyMessageWaiting(mac, counts);
       });
-      const announcements = new Announcements(dataDir, () => rt.config.get(), logs.get('announcements'));
       registerAnnouncementCommands(rt.registry, { config: rt.config, announcements, decodeG729 });
       sip = new SipService({
         voicemail,

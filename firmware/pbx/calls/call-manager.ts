@@ -42,6 +42,7 @@ import { toneSamples, type ToneName } from '../../media/tones.ts';
 import { applyCallbackChange, dueCallbacks, LAST_BUSY_WINDOW_MS, type CallbackChange, type CallbackContext, type CallbackRequest } from '../callback.ts';
 import { CallbackDialer } from './callback-dialer.ts';
 import { sendCancel } from './cancel.ts';
+import { ALLOW, inviteToContact } from './invite.ts';
 import type { WatchedState } from '../presence/dialog-info.ts';
 import { VoiceSession, depositStart, deposit, retrievalStart, retrieval, renderClips, type Clip, type VoicemailPort, type VoiceEvent, type VoiceSessionDeps } from '../voicemail/index.ts';
 import { presentationClips, type ForwarderState } from '../presentation.ts';
@@ -125,7 +126,6 @@ export const SUPPORTED_FORMATS: readonly PayloadFormat[] = [
   { payloadType: 101, encoding: 'telephone-event', clockRate: 8000 },
 ];
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY';
 
 interface ALeg {
   /** The caller's INVITE; for a callback (FWD-6), ours to the requester. */
@@ -757,28 +757,9 @@ class Call {
   }
 
   /** An INVITE from the PBX to one registered contact, presenting `caller` (a party of this call). */
+  /** An INVITE from the PBX to one registered contact, presenting `caller` (a party of this call). */
   private buildInvite(binding: Binding, caller: Party, to: string, body: Buffer): { invite: SipRequest; destination: Destination } {
-    const adv = this.m.deps.sip.advertise;
-    const destination: Destination = { ...binding.source };
-    const transport = destination.transport.toUpperCase();
-    const invite = createRequest({
-      method: 'INVITE',
-      uri: binding.contact,
-      headers: [
-        ['Via', `SIP/2.0/${transport} ${adv.host}:${adv.port};branch=${newBranch()};rport`],
-        ['Max-Forwards', '70'],
-        ['From', `"${caller.display.replace(/["\\]/g, '')}" <sip:${caller.number}@${adv.host}>;tag=${newTag()}`],
-        ['To', `<sip:${to}@${adv.host}>`],
-        ['Call-ID', newCallId()],
-        ['CSeq', '1 INVITE'],
-        ['Contact', this.m.contact(transport)],
-        ['Allow', ALLOW],
-        ['User-Agent', 'pbxgate'],
-        ['Content-Type', 'application/sdp'],
-      ],
-      body,
-    });
-    return { invite, destination };
+    return inviteToContact({ advertise: this.m.deps.sip.advertise, contact: (t) => this.m.contact(t) }, binding, caller, to, body);
   }
 
   private inviteContact(binding: Binding, index: number, body: Buffer, target: RingTarget, party: Party): void {

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import { createRequest, getTag, getTo, newBranch, newCallId, newTag, type SipRequest, type SipResponse } from '../../sip/message/index.ts';
+import { getTag, getTo, type SipRequest, type SipResponse } from '../../sip/message/index.ts';
+import { inviteToContact } from './invite.ts';
 import type { ClientTransactionUser, Destination } from '../../sip/transaction/index.ts';
 import { Dialog, DialogStore, InviteClientDialogs, type ViaSentBy } from '../../sip/dialog/index.ts';
 import { sendCancel, type CancellableFork } from './cancel.ts';
@@ -57,27 +58,8 @@ export class CallbackDialer {
   ) {}
 
   start(): void {
-    const adv = this.ports.sip.advertise;
     for (const binding of this.contacts) {
-      const destination: Destination = { ...binding.source };
-      const transport = destination.transport.toUpperCase();
-      const invite = createRequest({
-        method: 'INVITE',
-        uri: binding.contact,
-        headers: [
-          ['Via', `SIP/2.0/${transport} ${adv.host}:${adv.port};branch=${newBranch()};rport`],
-          ['Max-Forwards', '70'],
-          ['From', `"${this.from.display.replace(/["\\]/g, '')}" <sip:${this.from.number}@${adv.host}>;tag=${newTag()}`],
-          ['To', `<sip:${this.to}@${adv.host}>`],
-          ['Call-ID', newCallId()],
-          ['CSeq', '1 INVITE'],
-          ['Contact', this.ports.contact(transport)],
-          ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY'],
-          ['User-Agent', 'pbxgate'],
-          ['Content-Type', 'application/sdp'],
-        ],
-        body: this.offer,
-      });
+      const { invite, destination } = inviteToContact({ advertise: this.ports.sip.advertise, contact: (t) => this.ports.contact(t) }, binding, this.from, this.to, this.offer);
       const fork: Fork = {
         invite,
         destination,

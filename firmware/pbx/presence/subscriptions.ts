@@ -39,6 +39,8 @@ interface Subscription {
   targetNumber: string;
   subscriber: string;
   expiry?: TimerHandle;
+  /** Monotonic ms when it expires unless refreshed. */
+  expiresAt: number;
   version: number;
   lastState?: WatchedState;
 }
@@ -125,7 +127,7 @@ export class Subscriptions {
       return;
     }
     made.dialog.responseSent(res);
-    const sub: Subscription = { kind: event, dialog: made.dialog, target: target.mac, targetNumber: target.internalNumber, subscriber: subscriber.internalNumber, version: 0 };
+    const sub: Subscription = { kind: event, dialog: made.dialog, target: target.mac, targetNumber: target.internalNumber, subscriber: subscriber.internalNumber, expiresAt: 0, version: 0 };
     this.dialogs.add(made.dialog);
     this.subs.set(made.dialog.key, sub);
     this.deps.log.info({ subscriber: sub.subscriber, event, watched: sub.targetNumber, expires: asked }, 'subscription');
@@ -157,10 +159,8 @@ export class Subscriptions {
     for (const sub of [...this.subs.values()]) this.end(sub, 'terminated;reason=noresource');
   }
 
-  private expiresAt = new WeakMap<Subscription, number>();
-
   private remaining(sub: Subscription): number {
-    return Math.max(0, Math.round(((this.expiresAt.get(sub) ?? 0) - this.deps.clock.monotonic()) / 1000));
+    return Math.max(0, Math.round((sub.expiresAt - this.deps.clock.monotonic()) / 1000));
   }
 
   private accept(req: SipRequest, tx: ServerTransactionHandle, sub: Subscription, asked: number, res = createResponse(req, 200, 'OK', [], undefined, {})): void {
@@ -173,7 +173,7 @@ export class Subscriptions {
       this.end(sub, 'terminated;reason=timeout');
       return;
     }
-    this.expiresAt.set(sub, this.deps.clock.monotonic() + seconds * 1000);
+    sub.expiresAt = this.deps.clock.monotonic() + seconds * 1000;
     sub.expiry = this.deps.clock.setTimeout(() => this.end(sub, 'terminated;reason=timeout'), seconds * 1000);
     this.notify(sub, `active;expires=${seconds}`);
   }

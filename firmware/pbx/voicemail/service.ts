@@ -6,6 +6,7 @@ import { readWav } from '../../media/wav.ts';
 import { MailboxStore, DEFAULT_LIMITS, type StoredMessage } from './mailbox.ts';
 import type { Box, Clip } from './menus.ts';
 import type { ClipSource } from './session.ts';
+import { Announcements } from '../announcements.ts';
 
 /** Spoken prompts by catalogue id (firmware/voice); undefined when the id has no recording. */
 export interface PromptSource {
@@ -22,6 +23,8 @@ export interface VoicemailDeps {
   log: Logger;
   config(): Readonly<Config>;
   prompts?: PromptSource;
+  /** Uploaded announcements (greetings, the attendant's welcome), shared with the rest of the PBX; its own otherwise. */
+  announcements?: Announcements;
   /** A box's counts changed (message-waiting indication, RFC 3842). */
   onCountsChanged?(mac: string, counts: { fresh: number; saved: number }): void;
   /** A new message was stored (e-mail, VOX-1). */
@@ -78,8 +81,11 @@ export class VoicemailService implements VoicemailPort {
   readonly mailboxes: MailboxStore;
   readonly clips: ClipSource;
 
+  private readonly uploads: Announcements;
+
   constructor(private readonly deps: VoicemailDeps) {
     this.mailboxes = new MailboxStore(join(deps.dataDir, 'voicemail'), deps.log, DEFAULT_LIMITS);
+    this.uploads = deps.announcements ?? new Announcements(deps.dataDir, deps.config, deps.log);
     this.clips = { samples: (clip) => this.samples(clip) };
   }
 
@@ -138,14 +144,9 @@ export class VoicemailService implements VoicemailPort {
     return ref ? this.upload(ref) : undefined;
   }
 
-  /** An uploaded announcement from `<data>/audio/`; undefined (logged) when it cannot be read. */
+  /** An uploaded announcement from `<data>/audio/` (read once, kept until replaced); undefined (logged) when unreadable. */
   private upload(ref: string): Int16Array | undefined {
-    try {
-      return readWav(readFileSync(join(this.deps.dataDir, 'audio', ref))).samples;
-    } catch (err) {
-      this.deps.log.warn({ file: ref, err: (err as Error).message }, 'announcement unreadable: the default prompt plays');
-      return undefined;
-    }
+    return this.uploads.file(ref);
   }
 
   private prompt(id: string): Int16Array {

@@ -197,7 +197,7 @@ test('the file depends only on the phone record: same record, same file (NUM-9)'
   t.is(aastraPhoneConfig(moved, moved.phones[2]!, SERVER), a);
 });
 
-test('directory XML: Aastra AastraIPPhoneDirectory and Yealink YealinkIPPhoneDirectory with contacts, speed dials and phones', (t) => {
+test('DIR-1, issue 9 §5: directory XML: Aastra AastraIPPhoneDirectory and Yealink YealinkIPPhoneDirectory with contacts, speed dials and phones', (t) => {
   const c = config([keyed(), makePhone(2, { firstName: '', lastName: '' })]);
   c.directory = [
     { name: 'Banque & Co <Paris>', number: '0145678901', speedDial: '712' },
@@ -221,7 +221,7 @@ test('directory XML: Aastra AastraIPPhoneDirectory and Yealink YealinkIPPhoneDir
   t.notRegex(y, /[\u0000-\u0008]/);
 });
 
-test('directory XML: Aastra pages of 30 items chained by next/previous', (t) => {
+test('DIR-1: directory XML: Aastra pages of 30 items chained by next/previous', (t) => {
   const c = config([]);
   c.directory = Array.from({ length: 45 }, (_, i) => ({ name: `Contact ${i + 1}`, number: `01456789${String(i).padStart(2, '0')}` }));
   const url = (p: number) => `http://box/phonebook/aastra.xml?page=${p}`;
