@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { EventBus, SystemClock } from '../../firmware/core/index.ts';
 import { openDeviceSerialLine } from '../../firmware/hal/serial-device.ts';
 import { ModemService, type ModemEvents } from '../../firmware/modem/index.ts';
-import { descendants, isAlive } from '../helpers/runtime-process.ts';
+import { descendants, descendantsNamed, isAlive } from '../helpers/runtime-process.ts';
 import { silentLogs } from '../helpers/logs.ts';
 import { ROOT, tmpDir } from '../helpers/tmp.ts';
 
@@ -113,7 +113,7 @@ test('issue 8 §3-4 (GW-2): modem-sim on a socat pty, ModemService through seria
 
   await service.stop();
   const kids = descendants(sim.pid);
-  t.true(kids.length >= 1, 'socat runs under modem-sim');
+  t.is(descendantsNamed(sim.pid, 'socat').length, 1, 'socat runs under modem-sim');
   process.kill(sim.pid, 'SIGTERM');
   t.deepEqual(await sim.exited, { code: 0, signal: null });
   for (const k of kids) t.false(isAlive(k), 'socat ended with it');
@@ -156,12 +156,12 @@ test('issue 8 §2c/§3: the pty disappearing (socat killed) is survived: the dri
   t.teardown(() => service.stop());
   await service.start({ signal: new AbortController().signal, fail: () => {} });
   await until('showtime', () => service.snapshot().dsl.state === 'showtime');
-  const [socat] = descendants(sim.pid);
+  const [socat] = descendantsNamed(sim.pid, 'socat');
   t.truthy(socat);
   process.kill(socat!, 'SIGKILL');
   // The closed window may be shorter than one poll under load: a reopen counted also proves the line was lost.
   await until('line lost', () => service.snapshot().line === 'closed' || service.snapshot().dsl.state === 'unknown' || service.snapshot().serial.reopens >= 1);
   await until('reopened, showtime again', () => service.snapshot().line === 'open' && service.snapshot().dsl.state === 'showtime');
   t.true(service.snapshot().serial.reopens >= 1);
-  t.not(descendants(sim.pid)[0], socat, 'a new socat made the new pty');
+  t.not(descendantsNamed(sim.pid, 'socat')[0], socat, 'a new socat made the new pty');
 });

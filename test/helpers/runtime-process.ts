@@ -34,6 +34,17 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/** The descendants of `pid` whose command name is `comm`: under tsx a script also has esbuild's service process as a child, so "the first child" is not a safe way to find, say, its socat. */
+export function descendantsNamed(pid: number, comm: string): number[] {
+  return descendants(pid).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm;
+    } catch {
+      return false; // ended meanwhile
+    }
+  });
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
