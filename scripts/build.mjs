@@ -321,14 +321,16 @@ async function buildExecutable(arch, bundle) {
   const base = strippedNode(arch);
   const blob = path.join(seaDir, `${name}.blob`);
   const config = path.join(seaDir, `${name}.json`);
+  const web = webAssets(seaDir);
   const seaConfig = JSON.stringify({
     main: bundle,
     output: blob,
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: a.useCodeCache,
+    assets: web.assets,
   }, null, 2);
-  const key = hash([fs.readFileSync(bundle), seaConfig, base, fs.readFileSync(stampFile(base), 'utf8'), process.version]);
+  const key = hash([fs.readFileSync(bundle), seaConfig, web.digest, base, fs.readFileSync(stampFile(base), 'utf8'), process.version]);
   if (stampMatches(exe, key)) {
     log('skip', `${path.relative(ROOT, exe)} (unchanged, ${mb(exe)})`);
     return;
@@ -350,6 +352,31 @@ async function buildExecutable(arch, bundle) {
   fs.renameSync(tmp, exe); // never leave a half-injected executable under the real name
   writeStamp(exe, key);
   log('inject', `${path.relative(ROOT, exe)} (${mb(exe)}) in ${secs(t2)}${noise ? `; ${noise} harmless LIEF .note warnings hidden` : ''}`);
+}
+
+/**
+ * The pages of the admin and user web (web/) as SEA assets, with a manifest
+ * of their names (firmware/web/assets.ts reads them with node:sea): the box
+ * serves them from the executable, with no files beside it.
+ */
+function webAssets(seaDir) {
+  const webDir = path.join(ROOT, 'web');
+  const names = [];
+  const walk = (rel) => {
+    for (const e of fs.readdirSync(path.join(webDir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) names.push(r);
+    }
+  };
+  if (fs.existsSync(webDir)) walk('');
+  names.sort();
+  const manifest = path.join(seaDir, 'web-manifest.json');
+  fs.writeFileSync(manifest, JSON.stringify(names));
+  const assets = { 'web/manifest.json': manifest };
+  for (const n of names) assets[`web/${n}`] = path.join(webDir, n);
+  const digest = hash(names.map((n) => `${n}\0${fs.readFileSync(path.join(webDir, n)).toString('base64')}`));
+  return { assets, digest };
 }
 
 /**

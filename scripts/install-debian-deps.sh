@@ -24,6 +24,8 @@ PACKAGES=(
   # busybox are Debian packages too, fetched by scripts/qemu/build-image.sh.
   qemu-system-arm
   cpio
+  # test/system/web-browser: the admin and user web in a real browser (playwright-core drives it)
+  chromium
   iproute2
   util-linux
 )

@@ -22,6 +22,10 @@ export interface Command<Args extends z.ZodType = z.ZodType, Result = unknown> {
   positional?: readonly string[];
   args: Args;
   roles: readonly Role[];
+  /** Reads only: the REST API also answers it on GET, with the arguments in the query string. */
+  readOnly?: boolean;
+  /** Largest JSON body the REST API takes for it (uploads); 64 KiB when absent. */
+  bodyLimit?: number;
   /** Destructive: the console asks for confirmation, the API needs confirm=true. */
   confirm?: string;
   run(args: z.infer<Args>, ctx: CommandContext): Result | Promise<Result>;

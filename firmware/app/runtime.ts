@@ -9,7 +9,7 @@ import { TechnicianConsole } from '../console/index.ts';
 import { Supervisor } from './supervisor.ts';
 import type { PbxEvents } from '../pbx/events.ts';
 import type { ModemEvents } from '../modem/index.ts';
-import { HealthHttpService } from './health-http.ts';
+import { WebService, registerAccountCommands } from '../web/index.ts';
 import { IndicatorService, registerIndicatorCommands, type SystemState } from '../indicators/index.ts';
 
 /** Domain facts shared between services. */
@@ -95,7 +95,7 @@ export class Runtime {
   readonly clock: Clock;
   readonly logs: LogRegistry;
   readonly version: string;
-  readonly http: HealthHttpService;
+  readonly http: WebService;
   private readonly statusSections: StatusSection[] = [];
   private readonly supervisor: Supervisor;
   private readonly consoleService: ConsoleService;
@@ -115,12 +115,17 @@ export class Runtime {
     this.config = new ConfigStore(options.dataDir, options.clock, options.logs.get('config'));
     this.configService = new ConfigService(this.config, (r) => this.events.emit('config.loaded', r));
     this.consoleService = new ConsoleService(this);
-    this.http = new HealthHttpService(
-      options.board.definition.network.listen[0] ?? '127.0.0.1',
-      options.httpPort ?? options.board.definition.http.port,
-      () => ({ version: this.version, board: this.board.definition.id, services: this.supervisor.status() }),
-      options.logs.get('http'),
-    );
+    this.http = new WebService({
+      host: options.board.definition.network.listen[0] ?? '127.0.0.1',
+      port: options.httpPort ?? options.board.definition.http.port,
+      version: options.version,
+      registry: this.registry,
+      config: this.config,
+      clock: options.clock,
+      log: options.logs.get('http'),
+      health: () => ({ version: this.version, board: this.board.definition.id, services: this.supervisor.status() }),
+    });
+    registerAccountCommands(this.registry, this.config);
     registerSystemCommands(this.registry, {
       version: options.version,
       clock: options.clock,

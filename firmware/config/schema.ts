@@ -104,6 +104,15 @@ export const phoneSchema = z.strictObject({
     .default([]),
   /** WEB-5: user web password (scrypt); absent = the internal number, to be changed at first login. */
   userPasswordHash: z.string().optional(),
+  /** WEB-6 "my contacts": the user's own contacts, beside the company directory (docs/web.md). */
+  contacts: z
+    .array(z.strictObject({ name: z.string().min(1).max(64), number: z.string().regex(/^(\d{2,15}|\+[1-9]\d{6,14})$/, 'an internal or public number') }))
+    .max(50)
+    .default([]),
+  /** WEB-7: a mobile SIP softphone account of this user: same internal number, its own credentials (docs/mobile-app.md). */
+  mobile: z
+    .strictObject({ username: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), password: sipSecret, enabledAt: z.iso.datetime() })
+    .optional(),
   /** When the phone first auto-configured (NUM-3 allocates in this order). */
   installedAt: z.iso.datetime(),
 });
@@ -348,6 +357,11 @@ function checkCrossReferences(c: Config, ctx: z.RefinementCtx): void {
     if (sipUsers.has(p.sip.username))
       ctx.addIssue({ code: 'custom', path: ['phones', i, 'sip', 'username'], message: `SIP username ${p.sip.username} is used twice` });
     sipUsers.add(p.sip.username);
+    if (p.mobile) {
+      if (sipUsers.has(p.mobile.username))
+        ctx.addIssue({ code: 'custom', path: ['phones', i, 'mobile', 'username'], message: `SIP username ${p.mobile.username} is used twice` });
+      sipUsers.add(p.mobile.username);
+    }
     const range = p.did ? NUMBERING.didPhone : NUMBERING.plainPhone;
     if (!inRange(p.internalNumber, range))
       ctx.addIssue({ code: 'custom', path: ['phones', i, 'internalNumber'], message: `must be within ${range.min}-${range.max}` });

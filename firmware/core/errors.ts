@@ -19,6 +19,15 @@ export const ERROR_CODES = {
   E_MODEM_TIMEOUT: 'the modem did not answer in time',
   E_MODEM_ERROR: 'the modem refused the request',
   E_MODEM_UNAVAILABLE: 'the modem line is not open',
+  E_UNAUTHORIZED: 'login required',
+  E_FORBIDDEN: 'not allowed for this account',
+  E_CSRF: 'missing or wrong anti-forgery token',
+  E_LOGIN_FAILED: 'wrong login or password',
+  E_LOCKED_OUT: 'too many failed logins, try again later',
+  E_PASSWORD_CHANGE_REQUIRED: 'the password must be changed first',
+  E_WEAK_PASSWORD: 'password refused',
+  E_CONFLICT: 'already in use',
+  E_TOO_LARGE: 'too large',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
