@@ -24,6 +24,8 @@ export type AnnouncementKind = (typeof ANNOUNCEMENT_KINDS)[number];
 /** Longest accepted audio per kind (seconds), and the biggest upload (bytes). */
 const MAX_SECONDS: Record<AnnouncementKind, number> = { 'hold-music': 600, 'pre-answer': 60, attendant: 120, greeting: 120 };
 export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
+/** The JSON body of an upload through the REST API: the file in base64 and a few fields. */
+export const UPLOAD_BODY_LIMIT = Math.ceil((MAX_UPLOAD_BYTES * 4) / 3) + 4096;
 
 export interface AnnouncementDeps {
   config: ConfigStore;
@@ -47,7 +49,10 @@ export function registerAnnouncementCommands(registry: CommandRegistry, deps: An
         number: z.string().regex(/^\d{3}$/, 'an internal number').optional(),
       }),
       roles: ['technician', 'admin'],
-      run: ({ kind, file, data, number }) => {
+      bodyLimit: UPLOAD_BODY_LIMIT,
+      run: ({ kind, file, data, number }, ctx) => {
+        // A path names a file on the box: only the technician at the console may; the web uploads bytes.
+        if (file !== undefined && ctx.role !== 'technician') fail('E_FORBIDDEN', 'a file on the box is for the console; upload the file instead');
         const cfg = deps.config.get();
         const phone = kind === 'greeting' ? cfg.phones.find((p) => p.internalNumber === number) : undefined;
         if (kind === 'greeting' && !phone) fail('E_BAD_ARGUMENTS', number === undefined ? 'a greeting needs the internal number of its phone' : `no phone ${number}`);

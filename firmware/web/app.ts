@@ -36,7 +36,7 @@ export const SESSION_COOKIE = 'pbxgate_session';
 const API = '/api/v1';
 /** JSON bodies: commands with an upload say how much more they take (Command.bodyLimit). */
 const DEFAULT_BODY_LIMIT = 64 * 1024;
-const MAX_BODY_LIMIT = 8 * 1024 * 1024;
+const MAX_BODY_LIMIT = 24 * 1024 * 1024;
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   E_UNKNOWN_COMMAND: 404,
@@ -84,14 +84,12 @@ function sendError(reply: FastifyReply, code: ErrorCode, message: string, extra:
 export async function buildWebApp(deps: WebAppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
-    bodyLimit: MAX_BODY_LIMIT,
+    bodyLimit: DEFAULT_BODY_LIMIT,
     // The board serves a handful of people: small timeouts keep slow clients from holding sockets.
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     return503OnClosing: true,
     trustProxy: false,
-    // Our ids are not in any URL; keep fastify's own out of the logs too.
-    disableRequestLogging: true,
   });
   await app.register(cookie);
   await app.register(rateLimit, {
@@ -128,7 +126,8 @@ export async function buildWebApp(deps: WebAppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     // Never a stack trace to the client (§6): a code and a sentence; the details go to the log.
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 'E_TOO_LARGE', 'request body too large');
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendError(reply, 'E_BAD_ARGUMENTS', 'send JSON (Content-Type: application/json)').code(415);
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply.code(415).send({ error: { code: 'E_BAD_ARGUMENTS', message: 'send JSON (Content-Type: application/json)' } });
     if (err.statusCode === 429) return reply.code(429).send({ error: { code: 'E_LOCKED_OUT', message: 'too many requests' } });
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)
       return reply.code(err.statusCode).send({ error: { code: 'E_BAD_ARGUMENTS', message: err.statusCode === 400 ? 'malformed request' : ERROR_CODES.E_BAD_ARGUMENTS } });
