@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import pkg from '../package.json' with { type: 'json' };
 import { SystemClock } from './core/clock.ts';
@@ -16,6 +17,9 @@ import { Runtime } from './app/index.ts';
 import type { Service } from './core/service.ts';
 import { SipService } from './pbx/sip-service.ts';
 import { registerPhoneCommands } from './pbx/phone-commands.ts';
+import { registerAdminCommands } from './web/admin-commands.ts';
+import { registerUserCommands, greetingImportVia, messageWavPath } from './web/user-commands.ts';
+import { MobileApp } from './pbx/mobile-app.ts';
 import { sdpAdapter } from './pbx/calls/sdp-adapter.ts';
 import { RtpRelayEngine } from './media/index.ts';
 import { lookup as dnsLookup } from 'node:dns/promises';
@@ -169,6 +173,17 @@ async function main(): Promise<void> {
         if (counts.fresh + counts.saved > 0) sip?.notifyMessageWaiting(mac, counts);
       });
       registerAnnouncementCommands(rt.registry, { config: rt.config, announcements, decodeG729 });
+      // Issue 10: the user web's commands (WEB-6), each on the logged-in user's own phone only.
+      const userDeps = { config: rt.config, journal: rt.journal, plan: () => plan, voicemail, importGreeting: greetingImportVia(rt.registry, rt.config) };
+      registerUserCommands(rt.registry, userDeps);
+      rt.http.setVoicemailWav((mac, id) => {
+        const file = messageWavPath(userDeps, mac, id);
+        try {
+          return file === undefined ? undefined : readFileSync(file);
+        } catch {
+          return undefined; // deleted meanwhile
+        }
+      });
       sip = new SipService({
         voicemail,
         mwiCounts: (mac) => voicemail.counts(mac),
@@ -214,6 +229,16 @@ async function main(): Promise<void> {
       registerPhoneCommands(rt.registry, rt.config, rt.clock);
       // Phones fetch their files from the box's HTTP port (issue 9, docs/provisioning.md).
       const advertise = rt.board.definition.network.advertise;
+      // WEB-7: mobile app accounts; their one-time Linphone links are served by the provisioning handler.
+      const mobileApp = new MobileApp({
+        config: rt.config,
+        clock: rt.clock,
+        log: logs.get('mobile'),
+        server: () => ({ sipHost: advertise, sipPort: sip?.port ?? rt.board.definition.sip.port, httpBase: `http://${advertise.includes(':') ? `[${advertise}]` : advertise}:${rt.http.address.port}` }),
+        mobileContacts: (mac) => sip?.registrar?.mobileContactsOf(mac).length ?? 0,
+        dropBindings: (mac) => sip?.registrar?.dropMobile(mac),
+      });
+      mobileApp.register(rt.registry);
       const provisioning = new ProvisioningHandler({
         config: rt.config,
         clock: rt.clock,
@@ -225,9 +250,24 @@ async function main(): Promise<void> {
           ntpServer: 'fr.pool.ntp.org',
         }),
         assetsDir: join(dataDir, 'phone-files'),
+        mobileFile: (token, remote) => mobileApp.provisioningFile(token, remote),
       });
       rt.http.setPreHandler((method, url, userAgent, remote) => provisioning.handle(method, url, userAgent, remote));
       registerVoicemailCommands(rt.registry, () => rt.config.get(), voicemail);
+      // Issue 10: the admin web's commands; the dashboard reads the same live state as the console.
+      registerAdminCommands(rt.registry, {
+        config: rt.config,
+        clock: rt.clock,
+        journal: rt.journal,
+        live: {
+          registeredMacs: () => (sip?.registrar?.registrations() ?? []).filter((r) => r.bindings.length > 0).map((r) => r.phone.mac),
+          trunk: () => ({ ...(sip?.trunk?.status() ?? { state: 'disabled' }), externalCalls: sip?.calls?.externalCalls() ?? 0 }),
+          dsl: () => modem?.snapshot().dsl ?? null,
+          plc: () => modem?.snapshot().plc ?? null,
+          calls: () => sip?.calls?.activeCalls() ?? [],
+          leds: () => rt.indicators.report(),
+        },
+      });
       const services: Service[] = [prompts, sip, mail];
       if (rt.board.definition.serial.modem) {
         // The simulated board's modem line is in-process: a simulated coprocessor answers on its far end.

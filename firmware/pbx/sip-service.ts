@@ -514,7 +514,8 @@ export class SipService implements Service, TransactionUser {
           const user = this.authedUser.get(request);
           if (this.calls && this.fromTrunk.has(request)) this.calls.newTrunkInvite(request, tx, source);
           else if (!this.calls || user === undefined) respond(503, 'Service Unavailable');
-          else this.calls.newInvite(request, tx, source, user);
+          // A mobile app (WEB-7) calls as its phone: same identity, same restrictions.
+          else this.calls.newInvite(request, tx, source, this.registrar?.phoneUsernameOf(user) ?? user);
           return;
         }
         if (!this.calls?.inDialog(request, tx)) respond(481, 'Call/Transaction Does Not Exist');
@@ -522,7 +523,7 @@ export class SipService implements Service, TransactionUser {
       case 'SUBSCRIBE': {
         const user = this.authedUser.get(request);
         if (!this.subscriptions || user === undefined) respond(503, 'Service Unavailable');
-        else this.subscriptions.handle(request, tx, source, user);
+        else this.subscriptions.handle(request, tx, source, this.registrar?.phoneUsernameOf(user) ?? user);
         return;
       }
       case 'BYE':

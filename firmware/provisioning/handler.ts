@@ -41,6 +41,11 @@ export interface ProvisioningDeps {
   onPhoneCreated?: (phone: Readonly<Phone>) => void;
   /** SIP password of a new phone; default 12 random bytes as base64url (16 characters, within Aastra's 20). */
   newPassword?: () => string;
+  /**
+   * WEB-7: GET /mobile/<token>.xml, a mobile app's one-time Linphone
+   * configuration (firmware/pbx/mobile-app.ts); undefined answers 404.
+   */
+  mobileFile?: (token: string, remoteAddress: string) => string | undefined;
 }
 
 /** URLs longer than this are refused before any parsing. */
@@ -74,6 +79,7 @@ export function isLanAddress(address: string): boolean {
  *   GET /y000000000NNN.cfg       common Yealink settings
  *   GET /phonebook/aastra.xml[?page=N], /phonebook/yealink.xml   company directory
  *   GET /lang_fr.txt             Aastra language pack, when assetsDir holds it
+ *   GET /mobile/<token>.xml      a mobile app's one-time Linphone configuration (WEB-7)
  *
  * An unknown well-formed MAC asked by a recognised phone is a new phone: it is
  * stored with the next free 601-620 number and no name. Everything else that
@@ -119,7 +125,7 @@ export class ProvisioningHandler {
 
   /** Paths this handler answers for (with a file or a 404): configuration files, the phonebook, language packs. */
   static claims(path: string): boolean {
-    return /\.(cfg|boot)(\W|$)/i.test(path) || path.startsWith('/phonebook/') || /^\/lang_[^/]*\.txt$/i.test(path);
+    return /\.(cfg|boot)(\W|$)/i.test(path) || path.startsWith('/phonebook/') || /^\/lang_[^/]*\.txt$/i.test(path) || path.startsWith('/mobile/');
   }
 
   private route(path: string, query: string | undefined, userAgent: string | undefined, remote: string): ProvisioningResponse | undefined {
@@ -133,6 +139,11 @@ export class ProvisioningHandler {
       return { status: 200, contentType: XML, body, headers: NO_STORE };
     }
     if (query !== undefined) return undefined;
+    const mobileToken = /^\/mobile\/([A-Za-z0-9_-]{22})\.xml$/.exec(path)?.[1];
+    if (mobileToken !== undefined) {
+      const body = this.deps.mobileFile?.(mobileToken, remote);
+      return body === undefined ? undefined : { status: 200, contentType: XML, body, headers: NO_STORE };
+    }
     if (path === '/phonebook/yealink.xml') {
       log.info({ file: path, remote }, 'provisioning: phonebook served');
       return { status: 200, contentType: XML, body: directoryXml(config.get(), 'yealink'), headers: NO_STORE };

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { writeWav } from '../../firmware/media/wav.ts';
 import { ADMIN_PASSWORD, MAC1, MAC2, errorCode, get, login, post, webApp, type Session } from '../helpers/web-app.ts';
 
 // Issue 10 §1 and §6, driven with fastify's inject on the web application the box builds:
@@ -160,4 +161,62 @@ test('issue 10 §1: GET takes the arguments in the query string, converted by th
   t.like(body.result, { total: 13, page: 2 });
   t.is(body.result.rows.length, 3);
   t.is(errorCode(await get(env.app, admin, '/api/v1/journal/search?pageSize=7')), 'E_BAD_ARGUMENTS');
+});
+
+/** A second of a 440 Hz tone as an 8 kHz PCM WAV, base64: a valid upload. */
+function toneWavBase64(): string {
+  const s = new Int16Array(8000);
+  for (let i = 0; i < s.length; i++) s[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+  return writeWav(s).toString('base64');
+}
+
+test('issue 10 §1: every state-changing route, called as the pages call it, changes the store (and the table covers them all)', async (t) => {
+  // 478 chose a password already: the admin's reset puts the internal number back.
+  const env = await webApp(t, { mutate: (c) => void (c.phones[1]!.userPasswordHash = 'scrypt$16384$8$1$AAAA$AAAA') });
+  const { admin, user } = await sessions(env);
+  const phone = (mac: string) => env.config.get().phones.find((p) => p.mac === mac)!;
+  env.voicemail.store(MAC1, new Int16Array(8000), '0612345678');
+  env.voicemail.store(MAC1, new Int16Array(8000), '0612345679');
+  const [m1, m2] = env.voicemail.messages(MAC1);
+  const wav = toneWavBase64();
+  const firstHash = phone(MAC1).userPasswordHash;
+  // Applied in this order: some depend on the one before (a group before its schedule...).
+  const cases: Array<[string, Session, unknown, () => boolean]> = [
+    ['settings update', admin, { company: { name: 'Boulangerie Dupont' } }, () => env.config.get().company.name === 'Boulangerie Dupont'],
+    ['phone update', admin, { phone: '603', firstName: 'Ana', lastName: 'Lopez', voicemail: { emailEnabled: false } }, () => phone('00:08:5d:00:00:03').lastName === 'Lopez'],
+    ['phone associate', admin, { phone: '603', mac: '00:08:5d:00:00:33' }, () => env.config.get().phones.some((p) => p.mac === '00:08:5d:00:00:33')],
+    ['group add', admin, { name: 'Atelier', ringMode: 'sequential', members: ['601', '478'] }, () => env.config.get().groups.some((g) => g.name === 'Atelier' && g.members.length === 2)],
+    ['group update', admin, { group: '621', name: 'Ventes et SAV' }, () => env.config.get().groups.some((g) => g.name === 'Ventes et SAV')],
+    ['schedule set', admin, { target: '621', enabled: true, daySlots: [{ days: [1, 2, 3, 4, 5], from: '08:30', to: '18:00' }], nightDestination: 'voicemail', holidaysAreNight: true, override: 'auto' }, () => env.config.get().schedules.some((s) => s.target === '621')],
+    ['schedule remove', admin, { target: '621' }, () => !env.config.get().schedules.some((s) => s.target === '621')],
+    ['group remove', admin, { group: '622', confirm: true }, () => !env.config.get().groups.some((g) => g.internalNumber === '622')],
+    ['restriction update', admin, { id: 9, name: 'Commerciaux' }, () => env.config.get().restrictionProfiles.find((p) => p.id === 9)!.name === 'Commerciaux'],
+    ['directory add', admin, { name: 'Électricien', number: '0577000003', speedDial: '702' }, () => env.config.get().directory.some((d) => d.speedDial === '702')],
+    ['directory update', admin, { match: { speedDial: '702' }, number: '0577000004' }, () => env.config.get().directory.some((d) => d.number === '0577000004')],
+    ['directory remove', admin, { match: { speedDial: '701' } }, () => !env.config.get().directory.some((d) => d.speedDial === '701')],
+    ['announcement import', admin, { kind: 'hold-music', data: wav }, () => env.config.get().announcements.holdMusic !== undefined],
+    ['reception update', admin, { phone: '478', ringsBeforeOverflow: 4 }, () => env.config.get().reception.ringsBeforeOverflow === 4 && env.config.get().reception.phone === MAC2],
+    ['phone reset-password', admin, { phone: '478' }, () => phone(MAC2).userPasswordHash === undefined],
+    ['my contact add', user, { name: 'Maman', number: '0612345678' }, () => phone(MAC1).contacts.length === 1],
+    ['my contact remove', user, { index: 0 }, () => phone(MAC1).contacts.length === 0],
+    ['my forwards set', user, { busy: { enabled: true, destination: 'voicemail' } }, () => phone(MAC1).forwards.busy.enabled],
+    ['my keys set', user, { keys: [{ position: 1, kind: 'supervision', target: '478', label: 'Jean' }] }, () => phone(MAC1).screenKeys.length === 1],
+    ['my settings set', user, { callWaiting: false }, () => !phone(MAC1).callWaiting],
+    ['my greeting set', user, { data: wav }, () => phone(MAC1).voicemail.greeting !== undefined],
+    ['my greeting remove', user, {}, () => phone(MAC1).voicemail.greeting === undefined],
+    ['my voicemail saved', user, { id: m1!.id }, () => env.voicemail.messages(MAC1).find((m) => m.id === m1!.id)?.state === 'saved'],
+    ['my voicemail delete', user, { id: m2!.id }, () => !env.voicemail.messages(MAC1).some((m) => m.id === m2!.id)],
+    ['my password', user, { current: 'Bonjour-Soleil-7', new: 'Bonsoir-Lune-8' }, () => phone(MAC1).userPasswordHash !== firstHash],
+    ['mobile enable', admin, { phone: '478' }, () => phone(MAC2).mobile !== undefined],
+    ['mobile revoke', admin, { phone: '478', confirm: true }, () => phone(MAC2).mobile === undefined],
+    ['admin password', admin, { current: ADMIN_PASSWORD, new: 'Admin-Choisi-9' }, () => env.config.get().admin.passwordHash !== undefined],
+  ];
+  const mutating = env.registry.list().filter((c) => !c.readOnly && (c.roles.includes('admin') || c.roles.includes('user'))).map((c) => c.name);
+  t.deepEqual([...new Set(cases.map((c) => c[0]))].sort(), mutating.sort(), 'one case per state-changing route');
+  for (const [name, s, body, changed] of cases) {
+    t.false(changed(), `${name}: not already so`);
+    const res = await post(env.app, s, `/api/v1/${name.split(' ').join('/')}`, body);
+    t.is(res.statusCode, 200, `${name}: ${res.body}`);
+    t.true(changed(), `${name} changed the store`);
+  }
 });

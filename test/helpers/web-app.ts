@@ -11,6 +11,7 @@ import { registerAnnouncementCommands } from '../../firmware/pbx/announcement-co
 import { Announcements } from '../../firmware/pbx/announcements.ts';
 import { VoicemailService } from '../../firmware/pbx/voicemail/service.ts';
 import { BUILTIN_PLAN } from '../../firmware/pbx/frenchplan/index.ts';
+import { MobileApp } from '../../firmware/pbx/mobile-app.ts';
 import { WebAuth, buildWebApp, registerAccountCommands, assetsFromDir, SESSION_COOKIE, type LockoutPolicy } from '../../firmware/web/index.ts';
 import { makePhone, sampleConfig } from './config.ts';
 import { silentLogs } from './logs.ts';
@@ -61,6 +62,8 @@ export async function webApp(t: ExecutionContext, opts: { lockout?: LockoutPolic
   registerAnnouncementCommands(registry, { config, announcements });
   const userDeps = { config, journal, plan: () => BUILTIN_PLAN, voicemail, importGreeting: greetingImportVia(registry, config) };
   registerUserCommands(registry, userDeps);
+  // WEB-7 without SIP running: no registrations to count or drop.
+  new MobileApp({ config, clock, log: logs.get('mobile'), server: () => ({ sipHost: '192.168.1.1', sipPort: 5060, httpBase: 'http://192.168.1.1' }) }).register(registry);
   const auth = new WebAuth(() => config.get(), clock, opts.lockout);
   const app = await buildWebApp({
     registry,
