@@ -233,6 +233,7 @@ export async function buildWebApp(deps: WebAppDeps): Promise<FastifyInstance> {
   // --- pages ---------------------------------------------------------------------
   app.get('/*', async (req, reply) => {
     const pathname = req.url.split('?')[0] ?? '/';
+    if (pathname.startsWith('/api/')) return sendError(reply, 'E_NOT_FOUND', 'no such API route');
     const asset = deps.assets.get(pathname === '/' ? '/index.html' : pathname);
     if (!asset) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
