@@ -80,6 +80,7 @@ export function registerSystemCommands(registry: CommandRegistry, deps: SystemDe
     }),
     defineCommand({
       name: 'status',
+      readOnly: true,
       summary: 'uptime, version, board, services, phones, links',
       args: noArgs,
       roles: techOrAdmin,
@@ -102,6 +103,7 @@ export function registerSystemCommands(registry: CommandRegistry, deps: SystemDe
     }),
     defineCommand({
       name: 'config show',
+      readOnly: true,
       summary: 'show the configuration, or one part of it (e.g. sip.registrar)',
       positional: ['path'],
       args: z.strictObject({ path: z.string().max(200).optional() }),
@@ -117,6 +119,7 @@ export function registerSystemCommands(registry: CommandRegistry, deps: SystemDe
     }),
     defineCommand({
       name: 'admin-password',
+      readOnly: true,
       summary: 'show the admin web password of this box',
       args: noArgs,
       roles: technician,
@@ -174,6 +177,7 @@ export function registerSystemCommands(registry: CommandRegistry, deps: SystemDe
     }),
     defineCommand({
       name: 'journal',
+      readOnly: true,
       summary: 'recent calls (kept in RAM, 20 per phone, LOG-2): journal [internal number] [missed|answered|emitted]',
       positional: ['phone', 'kind'],
       args: z.strictObject({ phone: z.string().regex(/^\d{3}$/).optional(), kind: z.enum(['missed', 'answered', 'emitted']).optional() }),

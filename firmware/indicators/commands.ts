@@ -21,6 +21,7 @@ export function registerIndicatorCommands(registry: CommandRegistry, service: Pi
   registry.register(
     defineCommand({
       name: 'leds',
+      readOnly: true,
       summary: 'show each LED with its pattern (on, off, slow or fast blink) and why, and the last button gesture',
       args: noArgs,
       roles: ['technician', 'admin'],

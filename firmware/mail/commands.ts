@@ -28,6 +28,7 @@ export function registerMailCommands(registry: CommandRegistry, service: MailCom
   registry.register(
     defineCommand({
       name: 'mail',
+      readOnly: true,
       summary: 'show e-mail delivery: configured server, queued, failing with the last error, sent',
       args: noArgs,
       roles: ['technician', 'admin'],

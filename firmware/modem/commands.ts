@@ -56,6 +56,7 @@ export function registerModemCommands(registry: CommandRegistry, modem: ModemCon
   registry.register(
     defineCommand({
       name: 'dsl',
+      readOnly: true,
       summary: 'DSL line: state, rates, SNR margin, attenuation, CRC errors, retrains, alarm',
       args: noArgs,
       roles,
@@ -76,6 +77,7 @@ export function registerModemCommands(registry: CommandRegistry, modem: ModemCon
     }),
     defineCommand({
       name: 'plc',
+      readOnly: true,
       summary: 'powerline adapters (MAC, PHY rate) and pairing mode',
       args: noArgs,
       roles,

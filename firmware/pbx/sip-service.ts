@@ -558,6 +558,7 @@ export class SipService implements Service, TransactionUser {
     r.register(
       defineCommand({
         name: 'phones',
+        readOnly: true,
         summary: 'configured phones and their registrations',
         args: noArgs,
         roles: ['technician', 'admin'],
@@ -590,6 +591,7 @@ export class SipService implements Service, TransactionUser {
       }),
       defineCommand({
         name: 'bans',
+        readOnly: true,
         summary: 'source addresses ignored after repeated authentication failures',
         args: noArgs,
         roles: ['technician', 'admin'],
@@ -614,6 +616,7 @@ export class SipService implements Service, TransactionUser {
       }),
       defineCommand({
         name: 'calls',
+        readOnly: true,
         summary: 'calls in progress: legs, state, codec, media statistics',
         args: noArgs,
         roles: ['technician', 'admin'],
@@ -633,6 +636,7 @@ export class SipService implements Service, TransactionUser {
       }),
       defineCommand({
         name: 'callbacks',
+        readOnly: true,
         summary: 'automatic callback requests (FWD-6, *37): who waits for whom',
         args: noArgs,
         roles: ['technician', 'admin'],
@@ -654,6 +658,7 @@ export class SipService implements Service, TransactionUser {
       }),
       defineCommand({
         name: 'trunk',
+        readOnly: true,
         summary: "the operator trunk's registration and external calls in progress",
         args: noArgs,
         roles: ['technician', 'admin'],
@@ -673,6 +678,7 @@ export class SipService implements Service, TransactionUser {
       }),
       defineCommand({
         name: 'sip',
+        readOnly: true,
         summary: 'SIP transport and transaction counters',
         args: noArgs,
         roles: ['technician'],

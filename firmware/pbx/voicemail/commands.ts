@@ -14,6 +14,7 @@ export function registerVoicemailCommands(registry: CommandRegistry, config: () 
   registry.register(
     defineCommand({
       name: 'voicemail',
+      readOnly: true,
       summary: 'voicemail boxes and their messages: voicemail [internal number]',
       positional: ['number'],
       args: z.strictObject({ number: z.string().regex(/^\d{3}$/, 'an internal number').optional() }),
