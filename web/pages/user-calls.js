@@ -1,0 +1,54 @@
+import { get } from '../api.js';
+import { h, clear, field, select, table, td, fmtDate, fmtDuration, msgBox, showError, values } from '../dom.js';
+import { t } from '../i18n.js';
+
+export function callsTable(rows) {
+  return table(
+    [t('date'), t('from'), t('to'), t('answeredBy'), t('duration'), t('outcome')],
+    rows.map((r) => h('tr', null, td(fmtDate(r.startedAt)), td(r.from), td(r.to), td(r.answeredBy ?? ''), td(fmtDuration(r.durationSeconds)), td(`${t(r.outcome)}${r.emitted ? ' (' + t('emitted') + ')' : ''}`))),
+    { class: 'calls' },
+  );
+}
+
+export async function render(el) {
+  const results = h('div', { 'aria-live': 'polite' });
+  const box = msgBox();
+  let page = 1;
+  const f = h(
+    'form',
+    { class: 'form filters no-print', 'aria-label': t('search') },
+    h(
+      'div',
+      { class: 'row' },
+      field(t('kind'), select('kind', [['', t('allKinds')], ['missed', t('missed')], ['answered', t('answered')], ['emitted', t('emitted')]], '')),
+      field(t('pageSize'), select('pageSize', [[10, '10'], [20, '20'], [50, '50']], 10)),
+    ),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: t('search') }), h('button', { type: 'button', text: t('print'), onclick: () => window.print() })),
+    box,
+  );
+  const load = async () => {
+    try {
+      const r = await get('my calls', { ...values(f), page });
+      clear(results).append(
+        h('p', { class: 'count', text: t('results', { n: r.total }) }),
+        callsTable(r.rows),
+        h(
+          'div',
+          { class: 'pager no-print' },
+          h('button', { type: 'button', text: t('previous'), disabled: r.page <= 1, onclick: () => ((page = r.page - 1), load()) }),
+          h('span', { text: t('pageOf', { p: r.page, n: r.pages }) }),
+          h('button', { type: 'button', text: t('next'), disabled: r.page >= r.pages, onclick: () => ((page = r.page + 1), load()) }),
+        ),
+      );
+    } catch (err) {
+      showError(box, err);
+    }
+  };
+  f.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    page = 1;
+    void load();
+  });
+  el.append(h('h1', { text: t('myCalls') }), f, results);
+  await load();
+}
