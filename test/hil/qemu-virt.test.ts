@@ -76,6 +76,21 @@ test.serial('HTTP through the port forward: GET /healthz answers 200 with JSON',
   t.notThrows(() => JSON.parse(body.join(' ')), 'a JSON health report');
 });
 
+test.serial('issue 10: the arm64 executable serves the web pages from its own assets, and the admin logs in with the device password', async (t) => {
+  const hil = machine();
+  const password = /password: (\S+)/.exec(await hil.console('admin-password'))![1]!;
+  const base = `http://127.0.0.1:${hil.httpPort}`;
+  const script = `(async () => {
+    const page = await fetch('${base}/');
+    const js = await fetch('${base}/app.js');
+    const login = await fetch('${base}/api/v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'admin', password: ${JSON.stringify(password)} }) });
+    console.log(JSON.stringify({ page: page.status, html: (await page.text()).includes('app.js'), js: js.status, csp: page.headers.get('content-security-policy') !== null, login: login.status, role: (await login.json()).role }));
+  })().catch((e) => { console.log('error', e.cause?.code ?? e.message); process.exitCode = 1; })`;
+  const r = await hil.nsRun(process.execPath, ['-e', script], { timeoutMs: 30_000 });
+  t.is(r.status, 0, r.stdout + r.stderr);
+  t.deepEqual(JSON.parse(r.stdout.trim()), { page: 200, html: true, js: 200, csp: true, login: 200, role: 'admin' });
+});
+
 test.serial('power LED: the runtime lights it, and the GPIO line really is high in the guest', async (t) => {
   const hil = machine();
   t.regex(await hil.console('led'), /^power: on$/m);
