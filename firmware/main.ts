@@ -21,7 +21,8 @@ import { registerAdminCommands } from './web/admin-commands.ts';
 import { registerUserCommands, greetingImportVia, messageWavPath } from './web/user-commands.ts';
 import { MobileApp } from './pbx/mobile-app.ts';
 import { sdpAdapter } from './pbx/calls/sdp-adapter.ts';
-import { RtpRelayEngine } from './media/index.ts';
+import { WorkerRelayEngine } from './media/worker-engine.ts';
+import { mediaWorkerSpawner } from './media/worker-spawn.ts';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { OutgoingRouter } from './pbx/outgoing.ts';
 import { applyConfigChanges } from './pbx/features.ts';
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
 
   let sip: SipService | undefined;
   let modem: ModemService | undefined;
+  const spawnMediaWorker = await mediaWorkerSpawner();
   const runtime = new Runtime({
     version: VERSION,
     board,
@@ -216,15 +218,19 @@ async function main(): Promise<void> {
         resolve: async (host) => (await dnsLookup(host)).address,
         route: (caller, dialled, inProgress) => router.route(caller, dialled, inProgress),
         numbering: () => plan,
-        media: () =>
-          new RtpRelayEngine({
+        // The RTP relay runs on its own thread (docs/media.md): packets never wait behind SIP or the web.
+        media: () => {
+          const engine = new WorkerRelayEngine({
             listen: rt.board.definition.network.listen[0] ?? '127.0.0.1',
             advertise: rt.board.definition.network.advertise,
             portMin: rt.board.definition.rtp.portMin,
             portMax: rt.board.definition.rtp.portMax,
-            clock: rt.clock,
             log: logs.get('media'),
-          }),
+            spawn: spawnMediaWorker,
+          });
+          engine.start().catch((err: unknown) => logs.get('media').error({ err: (err as Error).message }, 'media thread did not start'));
+          return engine;
+        },
       });
       registerPhoneCommands(rt.registry, rt.config, rt.clock);
       // Phones fetch their files from the box's HTTP port (issue 9, docs/provisioning.md).

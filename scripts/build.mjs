@@ -25,6 +25,8 @@ const OUT = path.join(ROOT, 'out');
 const NATIVE_OUT = path.join(OUT, 'native');
 const SHIM = path.join(ROOT, 'scripts', 'native-shim.cjs');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** Set once bundled: out/bundle/media-worker.cjs, a SEA asset of every executable. */
+let mediaWorkerBundle;
 
 /**
  * esbuild plugin: the packages' native loaders (`node-gyp-build`, `bindings`) search
@@ -92,6 +94,8 @@ for (const arch of arches) buildNative(arch);
 if (!opts['native-only']) {
   if (outDir !== OUT) linkNativeDir(outDir);
   const bundle = await bundleFirmware(path.resolve(ROOT, opts.entry), path.join(outDir, 'bundle', `${opts.name}.cjs`));
+  // The media thread's code (docs/media.md): a second bundle, evaluated by the worker from a SEA asset.
+  mediaWorkerBundle = await bundleFirmware(path.join(ROOT, 'firmware', 'media', 'relay-worker.ts'), path.join(outDir, 'bundle', 'media-worker.cjs'));
   for (const arch of arches) await buildExecutable(arch, bundle);
 }
 
@@ -375,7 +379,12 @@ function webAssets(seaDir) {
   fs.writeFileSync(manifest, JSON.stringify(names));
   const assets = { 'web/manifest.json': manifest };
   for (const n of names) assets[`web/${n}`] = path.join(webDir, n);
-  const digest = hash(names.map((n) => `${n}\0${fs.readFileSync(path.join(webDir, n)).toString('base64')}`));
+  // firmware/media/worker-spawn.ts: MEDIA_WORKER_ASSET
+  if (mediaWorkerBundle) assets['media-worker.cjs'] = mediaWorkerBundle;
+  const digest = hash([
+    ...names.map((n) => `${n}\0${fs.readFileSync(path.join(webDir, n)).toString('base64')}`),
+    mediaWorkerBundle ? fs.readFileSync(mediaWorkerBundle) : '',
+  ]);
   return { assets, digest };
 }
 

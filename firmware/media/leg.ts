@@ -373,7 +373,9 @@ export class Leg {
   sendRtp(buf: Buffer, length: number, srcId: number): boolean {
     if (!this.peerReceives() || !this.resolveRtp()) return false;
     this.out.rewrite(buf, srcId, this.options.clock.monotonic());
-    this.options.pair.rtp.send(buf, 0, length, this.destPort, this.destHost);
+    // A whole datagram goes as is: with an offset and a length dgram would make a Buffer per packet.
+    if (length === buf.length) this.options.pair.rtp.send(buf, this.destPort, this.destHost);
+    else this.options.pair.rtp.send(buf, 0, length, this.destPort, this.destHost);
     this.txPackets++;
     return true;
   }
@@ -381,7 +383,8 @@ export class Leg {
   /** Sends an RTCP datagram to this leg's peer (RTCP continues on hold, RFC 3264 §5.1). */
   sendRtcp(buf: Buffer, length: number): boolean {
     if (!this.resolveRtcp()) return false;
-    this.options.pair.rtcp.send(buf, 0, length, this.destPort, this.destHost);
+    if (length === buf.length) this.options.pair.rtcp.send(buf, this.destPort, this.destHost);
+    else this.options.pair.rtcp.send(buf, 0, length, this.destPort, this.destHost);
     this.rtcpSent++;
     return true;
   }
