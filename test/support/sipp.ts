@@ -40,6 +40,8 @@ export function runSipp(target: string, scenario: string, localPort: number, ext
 
 export interface BackgroundSipp {
   proc: ChildProcess;
+  /** Its working directory (files its <exec> actions write). */
+  dir: string;
   done: Promise<SippResult>;
   stop(): void;
 }
@@ -57,6 +59,7 @@ export function startSipp(target: string, scenario: string, localPort: number, e
   });
   return {
     proc,
+    dir,
     done,
     stop: () => {
       if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid!, 'SIGKILL');

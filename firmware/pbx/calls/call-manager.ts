@@ -1292,6 +1292,59 @@ class Call {
     this.connect(leg, made.dialog, answer.formats);
   }
 
+  /**
+   * RFC 3891 on an answered call: a phone's INVITE with Replaces naming one of
+   * this call's confirmed dialogs takes that leg's place (a user moving a
+   * call from the desk phone to the mobile app and back, a bridged pickup).
+   * The other party notices nothing: the relay anchors the media, only the
+   * leg's remote changes, no re-INVITE; the replaced phone gets BYE (§3).
+   */
+  takenOver(leg: LegId, req: SipRequest, tx: ServerTransactionHandle, source: Destination, newcomer: Phone, offer: ParsedSdp): void {
+    const old = this.dialogOf(leg);
+    if (this.ended || this.state !== 'answered' || !this.relay || !old || old.state !== 'confirmed') {
+      tx.respond(createResponse(req, 481, 'Call/Transaction Does Not Exist', [], undefined, { toTag: newTag() }));
+      return;
+    }
+    if (this.pending || this.busyTransferring()) {
+      // §14.1: an offer is under way on this call; the phone may try again.
+      tx.respond(createResponse(req, 491, 'Request Pending', [['Retry-After', '1']], undefined, { toTag: newTag() }));
+      return;
+    }
+    const session = leg === 'a' ? this.a.session : this.bSession;
+    session.version++;
+    const answer = this.m.deps.sdp.answer(offer, session, this.relay.local(leg), this.formats);
+    if (!answer.ok) {
+      // The newcomer must speak the codec the other party already talks (no transcoding, no re-INVITE of it).
+      tx.respond(createResponse(req, 488, 'Not Acceptable Here', [], undefined, { toTag: newTag() }));
+      return;
+    }
+    const res = createResponse(req, 200, 'OK', [['Contact', this.m.contact(source.transport)], ['Allow', ALLOW], ['Content-Type', 'application/sdp']], answer.body, { toTag: newTag() });
+    const made = createUasDialog(req, res, { via: this.m.viaFor, transport: source.transport, flow: source });
+    if (!made.ok) {
+      tx.respond(createResponse(req, 400, 'Bad Request', [], undefined, { toTag: newTag() }));
+      return;
+    }
+    made.dialog.responseSent(res);
+    tx.respond(res);
+    this.m.dialogs.add(made.dialog);
+    this.relay.setRemote(leg, { ...offer.remote, formats: answer.formats });
+    if (leg === 'a') {
+      this.a.offer = offer;
+      this.a.lastSdp = answer.body;
+    } else {
+      this.bRemoteKey = offer.originKey;
+      this.bLastSdp = answer.body;
+      // The journal names who ends the call on this side.
+      if (this.winner) this.winner.target = { kind: 'phone', mac: newcomer.mac, number: newcomer.internalNumber };
+    }
+    this.m.owner.delete(old.key);
+    this.replaced[leg] = made.dialog;
+    this.m.owner.set(made.dialog.key, { call: this, leg });
+    this.sendByeOn(old);
+    this.log.info({ call: this.id, leg, takenOverBy: newcomer.internalNumber }, 'call taken over (INVITE with Replaces)');
+    this.m.changed();
+  }
+
   /** The voice presentation for the phone that answered (VOX-7), rendered; undefined when it has none or nothing to say. */
   private presentationFor(target: RingTarget): Int16Array | undefined {
     const vm = this.m.deps.voicemail;
@@ -2456,16 +2509,36 @@ export class CallManager {
     const callId = replaces.split(';')[0]!.trim();
     const call = [...this.calls].find((c) => c.id === callId);
     const offer = req.body.length > 0 ? this.deps.sdp.read(req.body) : undefined;
-    if (!call || !call.pickable()) {
-      this.deps.log.info({ picker: picker.internalNumber, replaces }, 'pickup: no ringing call matches');
+    if (call?.pickable()) {
+      if (!offer?.ok) {
+        tx.respond(createResponse(req, 488, 'Not Acceptable Here', [], undefined, { toTag: newTag() }));
+        return;
+      }
+      call.pickedUp(req, tx, source, picker, offer.sdp);
+      return;
+    }
+    // RFC 3891 proper: Call-ID, to-tag = our local tag, from-tag = our remote tag, of an answered call's dialog.
+    const params = replaces.split(';').slice(1).map((p) => p.trim());
+    const param = (name: string): string | undefined => params.find((x) => x.toLowerCase().startsWith(`${name}=`))?.slice(name.length + 1);
+    const toTag = param('to-tag');
+    const fromTag = param('from-tag');
+    const dialog = toTag && fromTag ? this.dialogs.get({ callId, localTag: toTag, remoteTag: fromTag }) : undefined;
+    const owned = dialog ? this.owner.get(dialog.key) : undefined;
+    if (!dialog || !owned || owned.call.state !== 'answered') {
+      this.deps.log.info({ picker: picker.internalNumber, replaces }, 'Replaces: no ringing or answered call matches');
       tx.respond(createResponse(req, 481, 'Call/Transaction Does Not Exist', [], undefined, { toTag: newTag() }));
+      return;
+    }
+    if (params.some((p) => p.toLowerCase() === 'early-only')) {
+      // §3: "early-only" and the dialog is confirmed: 486 Busy Here.
+      tx.respond(createResponse(req, 486, 'Busy Here', [], undefined, { toTag: newTag() }));
       return;
     }
     if (!offer?.ok) {
       tx.respond(createResponse(req, 488, 'Not Acceptable Here', [], undefined, { toTag: newTag() }));
       return;
     }
-    call.pickedUp(req, tx, source, picker, offer.sdp);
+    owned.call.takenOver(owned.leg, req, tx, source, picker, offer.sdp);
   }
 
   /** RFC 4028 §8.1: a Session-Expires below our Min-SE gets 422 with Min-SE. */
