@@ -176,3 +176,18 @@ export function tabs(list, initial) {
   wrap.ready = show(initial ?? list[0][0]);
   return wrap;
 }
+
+/** The count, the rows and the previous/next buttons of a paged result (journal, my calls): `go(page)` loads another page. */
+export function pagedResult(r, rowsTable, go) {
+  return [
+    h('p', { class: 'count', text: t('results', { n: r.total }) }),
+    rowsTable,
+    h(
+      'div',
+      { class: 'pager no-print' },
+      h('button', { type: 'button', text: t('previous'), disabled: r.page <= 1, onclick: () => go(r.page - 1) }),
+      h('span', { text: t('pageOf', { p: r.page, n: r.pages }) }),
+      h('button', { type: 'button', text: t('next'), disabled: r.page >= r.pages, onclick: () => go(r.page + 1) }),
+    ),
+  ];
+}

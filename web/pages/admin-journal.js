@@ -1,5 +1,5 @@
 import { get } from '../api.js';
-import { h, clear, field, select, input, table, td, fmtDate, fmtDuration, msgBox, showError, values } from '../dom.js';
+import { h, clear, field, select, input, table, td, fmtDate, fmtDuration, msgBox, showError, values, pagedResult } from '../dom.js';
 import { t } from '../i18n.js';
 
 export function journalTable(rows, opts = {}) {
@@ -50,15 +50,10 @@ export async function render(el) {
     try {
       const r = await get('journal search', { ...v, page });
       clear(results).append(
-        h('p', { class: 'count', text: t('results', { n: r.total }) }),
-        journalTable(r.rows, { phones: true }),
-        h(
-          'div',
-          { class: 'pager no-print' },
-          h('button', { type: 'button', text: t('previous'), disabled: r.page <= 1, onclick: () => ((page = r.page - 1), load()) }),
-          h('span', { text: t('pageOf', { p: r.page, n: r.pages }) }),
-          h('button', { type: 'button', text: t('next'), disabled: r.page >= r.pages, onclick: () => ((page = r.page + 1), load()) }),
-        ),
+        ...pagedResult(r, journalTable(r.rows, { phones: true }), (p) => {
+          page = p;
+          void load();
+        }),
       );
     } catch (err) {
       showError(box, err);

@@ -1258,16 +1258,9 @@ class Call {
       tx.respond(createResponse(req, 488, 'Not Acceptable Here', [], undefined, { toTag: newTag() }));
       return;
     }
-    const res = createResponse(req, 200, 'OK', [['Contact', this.m.contact(source.transport)], ['Allow', ALLOW], ['Content-Type', 'application/sdp']], answer.body, { toTag: newTag() });
-    const made = createUasDialog(req, res, { via: this.m.viaFor, transport: source.transport, flow: source });
-    if (!made.ok) {
-      tx.respond(createResponse(req, 400, 'Bad Request', [], undefined, { toTag: newTag() }));
-      return;
-    }
-    made.dialog.responseSent(res);
-    tx.respond(res);
-    this.m.dialogs.add(made.dialog);
-    this.m.owner.set(made.dialog.key, { call: this, leg: 'b' });
+    const dialog = this.answerNewDialog(req, tx, source, answer.body);
+    if (!dialog) return;
+    this.m.owner.set(dialog.key, { call: this, leg: 'b' });
     this.bLastSdp = answer.body;
     this.relay.setRemote('b', { ...offer.remote, formats: answer.formats });
     const leg: BLeg = {
@@ -1276,7 +1269,7 @@ class Call {
       invite: req,
       destination: { ...source },
       dialogs: new InviteClientDialogs(req, { via: this.m.viaFor }),
-      dialog: made.dialog,
+      dialog: dialog,
       state: 'answered',
       cancelSent: false,
       finalReceived: true,
@@ -1289,7 +1282,21 @@ class Call {
     for (const other of this.bLegs) this.cancelLeg(other);
     this.rang.add(picker.mac);
     this.log.info({ call: this.id, pickedUpBy: picker.internalNumber }, 'call picked up');
-    this.connect(leg, made.dialog, answer.formats);
+    this.connect(leg, dialog, answer.formats);
+  }
+
+  /** A phone's out-of-dialog INVITE answered 200 with our SDP: the new UAS dialog, kept by the manager (pickup, takeover). */
+  private answerNewDialog(req: SipRequest, tx: ServerTransactionHandle, source: Destination, body: Buffer): Dialog | undefined {
+    const res = createResponse(req, 200, 'OK', [['Contact', this.m.contact(source.transport)], ['Allow', ALLOW], ['Content-Type', 'application/sdp']], body, { toTag: newTag() });
+    const made = createUasDialog(req, res, { via: this.m.viaFor, transport: source.transport, flow: source });
+    if (!made.ok) {
+      tx.respond(createResponse(req, 400, 'Bad Request', [], undefined, { toTag: newTag() }));
+      return undefined;
+    }
+    made.dialog.responseSent(res);
+    tx.respond(res);
+    this.m.dialogs.add(made.dialog);
+    return made.dialog;
   }
 
   /**
@@ -1318,15 +1325,8 @@ class Call {
       tx.respond(createResponse(req, 488, 'Not Acceptable Here', [], undefined, { toTag: newTag() }));
       return;
     }
-    const res = createResponse(req, 200, 'OK', [['Contact', this.m.contact(source.transport)], ['Allow', ALLOW], ['Content-Type', 'application/sdp']], answer.body, { toTag: newTag() });
-    const made = createUasDialog(req, res, { via: this.m.viaFor, transport: source.transport, flow: source });
-    if (!made.ok) {
-      tx.respond(createResponse(req, 400, 'Bad Request', [], undefined, { toTag: newTag() }));
-      return;
-    }
-    made.dialog.responseSent(res);
-    tx.respond(res);
-    this.m.dialogs.add(made.dialog);
+    const dialog = this.answerNewDialog(req, tx, source, answer.body);
+    if (!dialog) return;
     this.relay.setRemote(leg, { ...offer.remote, formats: answer.formats });
     if (leg === 'a') {
       this.a.offer = offer;
@@ -1338,8 +1338,8 @@ class Call {
       if (this.winner) this.winner.target = { kind: 'phone', mac: newcomer.mac, number: newcomer.internalNumber };
     }
     this.m.owner.delete(old.key);
-    this.replaced[leg] = made.dialog;
-    this.m.owner.set(made.dialog.key, { call: this, leg });
+    this.replaced[leg] = dialog;
+    this.m.owner.set(dialog.key, { call: this, leg });
     this.sendByeOn(old);
     this.log.info({ call: this.id, leg, takenOverBy: newcomer.internalNumber }, 'call taken over (INVITE with Replaces)');
     this.m.changed();
