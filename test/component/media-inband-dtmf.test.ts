@@ -19,9 +19,8 @@ import {
 
 const logs = new LogRegistry({ level: 'silent', destination: { write: () => {} } });
 const HOST = '127.0.0.1';
-// media-inband-dtmf uses a random 200-port block in 44000-44999 (media-relay: 30000-34999,
-// media-session: 35000-39999, the system tests' board: 40000-43998).
-const BASE = 44000 + Math.floor(Math.random() * 5) * 200;
+// media-inband-dtmf: a random 200-port block in 29400-30599, below the ephemeral range (docs/media.md, Tests).
+const BASE = 29400 + Math.floor(Math.random() * 6) * 200;
 let nextRange = 0;
 function range(size = 8): { portMin: number; portMax: number } {
   const portMin = BASE + nextRange;

@@ -20,8 +20,8 @@ import {
 
 const logs = new LogRegistry({ level: 'silent', destination: { write: () => {} } });
 const HOST = '127.0.0.1';
-// media-session uses a random 200-port block in 35000-39999 (media-relay: 30000-34999).
-const BASE = 35000 + Math.floor(Math.random() * 24) * 200;
+// media-session: a random 200-port block in 27200-29399, below the ephemeral range (docs/media.md, Tests).
+const BASE = 27200 + Math.floor(Math.random() * 11) * 200;
 let next = 0;
 function range(size = 8): { portMin: number; portMax: number } {
   const portMin = BASE + next;

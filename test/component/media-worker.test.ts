@@ -19,8 +19,8 @@ import { mediaWorkerSpawner } from '../../firmware/media/worker-spawn.ts';
 // same RelayCall contract as the in-thread one (docs/media.md, "the media thread").
 
 const HOST = '127.0.0.1';
-// media-worker uses a random 100-port block in 44000-44999; each test its own sub-range.
-const BASE = 44000 + Math.floor(Math.random() * 9) * 100;
+// media-worker: a random 100-port block in 30600-31699, below the ephemeral range (docs/media.md, Tests).
+const BASE = 30600 + Math.floor(Math.random() * 11) * 100;
 let nextRange = 0;
 function range(size = 16): { portMin: number; portMax: number } {
   const portMin = BASE + nextRange;
