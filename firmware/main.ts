@@ -18,7 +18,7 @@ import type { Service } from './core/service.ts';
 import { SipService } from './pbx/sip-service.ts';
 import { registerPhoneCommands } from './pbx/phone-commands.ts';
 import { registerAdminCommands } from './web/admin-commands.ts';
-import { registerUserCommands, greetingImportVia, messageWavPath } from './web/user-commands.ts';
+import { registerUserCommands, greetingImporter, messageWavPath } from './web/user-commands.ts';
 import { MobileApp } from './pbx/mobile-app.ts';
 import { sdpAdapter } from './pbx/calls/sdp-adapter.ts';
 import { WorkerRelayEngine } from './media/worker-engine.ts';
@@ -174,9 +174,10 @@ async function main(): Promise<void> {
         const counts = voicemail.counts(mac);
         if (counts.fresh + counts.saved > 0) sip?.notifyMessageWaiting(mac, counts);
       });
-      registerAnnouncementCommands(rt.registry, { config: rt.config, announcements, decodeG729 });
+      const announcementDeps = { config: rt.config, announcements, decodeG729 };
+      registerAnnouncementCommands(rt.registry, announcementDeps);
       // Issue 10: the user web's commands (WEB-6), each on the logged-in user's own phone only.
-      const userDeps = { config: rt.config, journal: rt.journal, plan: () => plan, voicemail, importGreeting: greetingImportVia(rt.registry, rt.config) };
+      const userDeps = { config: rt.config, journal: rt.journal, plan: () => plan, voicemail, importGreeting: greetingImporter(announcementDeps) };
       registerUserCommands(rt.registry, userDeps);
       rt.http.setVoicemailWav((mac, id) => {
         const file = messageWavPath(userDeps, mac, id);

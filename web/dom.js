@@ -191,3 +191,32 @@ export function pagedResult(r, rowsTable, go) {
     ),
   ];
 }
+
+/**
+ * A filter form whose results come in pages (journal, my calls): submitting
+ * starts at page 1; `fetch(filters, page)` answers {total, page, pages, rows}.
+ */
+export async function pagedSearch(form, results, box, fetch, rowsTable) {
+  let page = 1;
+  const load = async () => {
+    box.textContent = '';
+    box.className = 'msg';
+    try {
+      const r = await fetch(values(form), page);
+      clear(results).append(
+        ...pagedResult(r, rowsTable(r.rows), (p) => {
+          page = p;
+          void load();
+        }),
+      );
+    } catch (err) {
+      showError(box, err);
+    }
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    page = 1;
+    void load();
+  });
+  await load();
+}

@@ -34,6 +34,51 @@ export interface AnnouncementDeps {
   decodeG729?: (frames: Buffer) => Int16Array;
 }
 
+export interface AnnouncementImport {
+  kind: AnnouncementKind;
+  file: string;
+  seconds: number;
+  source: string;
+}
+
+/**
+ * Checks an uploaded file by its content (VOX-3), stores it converted and
+ * points the configuration at it: the one implementation behind the console,
+ * the API and the user web's greeting upload. A refusal throws a PbxError
+ * and leaves the previous announcement in place. A greeting names its phone.
+ */
+export function importAnnouncement(deps: AnnouncementDeps, kind: AnnouncementKind, bytes: Buffer, phoneMac?: string): AnnouncementImport {
+  if (kind === 'greeting' && phoneMac === undefined) fail('E_BAD_ARGUMENTS', 'a greeting needs its phone');
+  const r = importAudio(bytes, { maxBytes: MAX_UPLOAD_BYTES, maxSeconds: MAX_SECONDS[kind] });
+  if (!r.ok) fail('E_MEDIA_FORMAT', r.message);
+  let samples: Int16Array;
+  if (r.kind === 'pcm') samples = r.samples;
+  else if (deps.decodeG729) samples = deps.decodeG729(r.frames);
+  else fail('E_MEDIA_FORMAT', 'G.729 announcements cannot be played on this build (no G.729 decoder): send a WAV file');
+  const ref = kind === 'greeting' ? `greeting-${phoneMac!.replace(/:/g, '')}.wav` : `${kind}.wav`;
+  deps.announcements.store(ref, samples);
+  const u = deps.config.update((draft) => {
+    switch (kind) {
+      case 'hold-music':
+        draft.announcements.holdMusic = ref;
+        break;
+      case 'pre-answer':
+        draft.announcements.preAnswer.file = ref;
+        break;
+      case 'attendant':
+        draft.autoAttendant.prompt = ref;
+        break;
+      case 'greeting': {
+        const p = draft.phones.find((x) => x.mac === phoneMac);
+        if (p) p.voicemail.greeting = ref;
+        break;
+      }
+    }
+  });
+  if (!u.ok) throw u.error;
+  return { kind, file: ref, seconds: Math.round((samples.length / 8000) * 10) / 10, source: r.source };
+}
+
 export function registerAnnouncementCommands(registry: CommandRegistry, deps: AnnouncementDeps): void {
   registry.register(
     defineCommand({
@@ -68,34 +113,7 @@ export function registerAnnouncementCommands(registry: CommandRegistry, deps: An
           if (size > MAX_UPLOAD_BYTES) fail('E_MEDIA_FORMAT', `the file is ${Math.round(size / 1048576)} MB; at most ${MAX_UPLOAD_BYTES / 1048576} MB`);
           bytes = readFileSync(file);
         } else fail('E_BAD_ARGUMENTS', 'give the file (console) or its bytes in base64 (data)');
-        const r = importAudio(bytes, { maxBytes: MAX_UPLOAD_BYTES, maxSeconds: MAX_SECONDS[kind] });
-        if (!r.ok) fail('E_MEDIA_FORMAT', r.message);
-        let samples: Int16Array;
-        if (r.kind === 'pcm') samples = r.samples;
-        else if (deps.decodeG729) samples = deps.decodeG729(r.frames);
-        else fail('E_MEDIA_FORMAT', 'G.729 announcements cannot be played on this build (no G.729 decoder): send a WAV file');
-        const ref = kind === 'greeting' ? `greeting-${phone!.mac.replace(/:/g, '')}.wav` : `${kind}.wav`;
-        deps.announcements.store(ref, samples);
-        const u = deps.config.update((draft) => {
-          switch (kind) {
-            case 'hold-music':
-              draft.announcements.holdMusic = ref;
-              break;
-            case 'pre-answer':
-              draft.announcements.preAnswer.file = ref;
-              break;
-            case 'attendant':
-              draft.autoAttendant.prompt = ref;
-              break;
-            case 'greeting': {
-              const p = draft.phones.find((x) => x.mac === phone!.mac);
-              if (p) p.voicemail.greeting = ref;
-              break;
-            }
-          }
-        });
-        if (!u.ok) throw u.error;
-        return { kind, file: ref, seconds: Math.round((samples.length / 8000) * 10) / 10, source: r.source };
+        return importAnnouncement(deps, kind, bytes, phone?.mac);
       },
       format: (r) => `${r.kind} replaced: ${r.source}, ${r.seconds} s, stored as ${r.file}`,
     }),

@@ -110,7 +110,7 @@ const answer = (asked: string, on: boolean, what: string): FeatureOutcome => ({
 const phoneChange = (caller: Readonly<Phone>, patch: PhonePatch): ConfigChange => ({ kind: 'phone', mac: caller.mac, patch });
 
 /** A checked destination: what to store and how to say it. */
-type Destination = { ok: true; store: string; label: string } | { ok: false; status: 403 | 404; reason: string };
+export type Destination = { ok: true; store: string; label: string } | { ok: false; status: 403 | 404; reason: string };
 
 /**
  * Check a destination typed after a forward code, as the forward would
@@ -168,6 +168,14 @@ function checkExternal(config: Readonly<Config>, plan: NumberingPlan, caller: Re
   const store = number.startsWith('00') ? `+${number.slice(2)}` : number;
   if (!STORABLE_DESTINATION.test(store)) return { ok: false, status: 404, reason: `${number} cannot be stored as a destination` };
   return { ok: true, store, label: `${store} (${c.category}, rule ${c.rule})` };
+}
+
+/**
+ * A forward destination of `caller`, checked as its forward codes check it:
+ * the web's "my forwards" uses it too, so the phone keys and the pages agree.
+ */
+export function checkForwardDestination(config: Readonly<Config>, plan: NumberingPlan, caller: Readonly<Phone>, raw: string): Destination {
+  return checkDestination(config, plan, caller, raw, ownNumbers(caller));
 }
 
 /** Numbers that are the caller itself, for "cannot forward to itself". */

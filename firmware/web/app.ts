@@ -3,7 +3,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { z } from 'zod';
 import type { Logger } from '../core/logger.ts';
-import { ERROR_CODES, PbxError, isPbxError, type ErrorCode } from '../core/errors.ts';
+import { ERROR_CODES, type ErrorCode } from '../core/errors.ts';
 import type { AnyCommand, CommandContext, CommandRegistry } from '../api/registry.ts';
 import type { WebAuth, WebSession } from './auth.ts';
 import type { WebAssets } from './assets.ts';
@@ -241,10 +241,4 @@ export async function buildWebApp(deps: WebAppDeps): Promise<FastifyInstance> {
   });
 
   return app;
-}
-
-/** For errors raised outside a command (tests, wiring). */
-export function toErrorBody(err: unknown): { code: ErrorCode; message: string } {
-  if (isPbxError(err)) return { code: err.code, message: err.message };
-  return { code: 'E_INTERNAL', message: new PbxError('E_INTERNAL').message };
 }

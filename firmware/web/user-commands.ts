@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { userLogin } from './auth.ts';
 import { type Config, type ConfigStore, type JournalEntry, type JournalFilter, type Phone } from '../config/index.ts';
-import { PbxError } from '../core/errors.ts';
 import { defineCommand, fail, noArgs, type CommandContext, type CommandRegistry } from '../api/index.ts';
-import { applyFeature } from '../pbx/features.ts';
+import { checkForwardDestination as checkPhoneForwardDestination } from '../pbx/features.ts';
 import type { NumberingPlan } from '../pbx/frenchplan/index.ts';
-import { MAX_UPLOAD_BYTES, UPLOAD_BODY_LIMIT } from '../pbx/announcement-commands.ts';
+import { MAX_UPLOAD_BYTES, UPLOAD_BODY_LIMIT, importAnnouncement, type AnnouncementDeps } from '../pbx/announcement-commands.ts';
 import type { StoredMessage } from '../pbx/voicemail/mailbox.ts';
 import type { VoicemailService } from '../pbx/voicemail/service.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
@@ -37,8 +36,7 @@ export interface UserDeps {
   /**
    * Replace the phone's voicemail greeting with an uploaded file (VOX-2,
    * VOX-3: checked by content; a refusal throws a PbxError and leaves the
-   * previous greeting in place). `greetingImportVia` adapts the
-   * `announcement import` command to it.
+   * previous greeting in place): `greetingImporter`.
    */
   importGreeting(mac: string, data: Buffer): GreetingImport | Promise<GreetingImport>;
 }
@@ -90,25 +88,19 @@ const publicNumber = z
 type Checked = { ok: true; store: string } | { ok: false; code: 'E_FORBIDDEN' | 'E_BAD_ARGUMENTS'; reason: string };
 
 /**
- * A forward destination checked exactly as the phone's `*24*dest` checks it
- * (features.ts is the one place with these rules: an existing phone other
- * than oneself, a group, a speed dial, or an external number allowed by the
- * FORWARD profile, RES-4; never 888, an emergency number or oneself).
- * features.ts exports no destination check of its own, so the code is asked
- * through `applyFeature` (pure) and the answer read back. 403 -> E_FORBIDDEN
- * (not allowed: restriction profile, oneself, emergency, 888), 404 ->
+ * A forward destination checked as the phone's forward codes check it
+ * (features.ts: an existing phone other than oneself, a group, a speed dial,
+ * or an external number allowed by the FORWARD profile, RES-4; never 888, an
+ * emergency number or oneself). 403 -> E_FORBIDDEN (not allowed), 404 ->
  * E_BAD_ARGUMENTS (not a number, no such internal number).
  */
 export function checkForwardDestination(config: Readonly<Config>, plan: NumberingPlan, caller: Readonly<Phone>, raw: string): Checked {
   const wanted = raw === 'voicemail' ? raw : compactNumber(raw);
   // "0" means "back to voicemail" after *24: as a web destination it is a mistake, not a reset.
   if (wanted === '' || wanted === '0') return { ok: false, code: 'E_BAD_ARGUMENTS', reason: `${JSON.stringify(raw)} is not a destination` };
-  const o = applyFeature(config, plan, caller, { code: '24', action: 'activate', argument: wanted });
-  if (o.refusal) return { ok: false, code: o.refusal.status === 403 ? 'E_FORBIDDEN' : 'E_BAD_ARGUMENTS', reason: o.refusal.reason };
-  const change = o.changes[0];
-  const store = change?.kind === 'phone' ? change.patch.forwards?.disconnect.destination : undefined;
-  if (store === undefined) return { ok: false, code: 'E_BAD_ARGUMENTS', reason: `${raw} is not a destination` }; // not reached: *24*dest always sets it
-  return { ok: true, store };
+  const d = checkPhoneForwardDestination(config, plan, caller, wanted);
+  if (!d.ok) return { ok: false, code: d.status === 403 ? 'E_FORBIDDEN' : 'E_BAD_ARGUMENTS', reason: d.reason };
+  return { ok: true, store: d.store };
 }
 
 const FORWARD_KINDS = ['unconditional', 'busy', 'noAnswer', 'disconnect', 'disconnectOrNoAnswer'] as const;
@@ -405,19 +397,9 @@ const base64 = z
   .transform((s) => s.replace(/\s+/g, ''))
   .pipe(z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'the file in base64'));
 
-/**
- * `importGreeting` over the registry's `announcement import` command (the
- * one implementation of VOX-3's checks and of the greeting's storage). It
- * runs with the technician role, but only ever for the phone it is given.
- */
-export function greetingImportVia(registry: CommandRegistry, config: ConfigStore): UserDeps['importGreeting'] {
-  return async (mac, data) => {
-    const phone = config.get().phones.find((p) => p.mac === mac);
-    if (!phone) throw new PbxError('E_FORBIDDEN', 'this account has no phone any more');
-    const r = await registry.invoke('announcement import', { kind: 'greeting', data: data.toString('base64'), number: phone.internalNumber }, { role: 'technician' });
-    if (!r.ok) throw new PbxError(r.code, r.message);
-    return r.result as GreetingImport; // the shape announcement-commands.ts returns
-  };
+/** `importGreeting` by the one implementation of VOX-3's checks and of the greeting's storage (announcement-commands.ts). */
+export function greetingImporter(deps: AnnouncementDeps): UserDeps['importGreeting'] {
+  return (mac, data) => importAnnouncement(deps, 'greeting', data, mac);
 }
 
 // --- feature-code memo (WEB-6) ----------------------------------------------------

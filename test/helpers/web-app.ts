@@ -6,7 +6,7 @@ import { FakeClock } from '../../firmware/core/clock.ts';
 import { CallJournal, CONFIG_FILE, ConfigStore, type Config } from '../../firmware/config/index.ts';
 import { CommandRegistry } from '../../firmware/api/index.ts';
 import { registerAdminCommands } from '../../firmware/web/admin-commands.ts';
-import { registerUserCommands, greetingImportVia, messageWavPath } from '../../firmware/web/user-commands.ts';
+import { registerUserCommands, greetingImporter, messageWavPath } from '../../firmware/web/user-commands.ts';
 import { registerAnnouncementCommands } from '../../firmware/pbx/announcement-commands.ts';
 import { Announcements } from '../../firmware/pbx/announcements.ts';
 import { VoicemailService } from '../../firmware/pbx/voicemail/service.ts';
@@ -60,7 +60,7 @@ export async function webApp(t: ExecutionContext, opts: { lockout?: LockoutPolic
   const announcements = new Announcements(dir, () => config.get(), logs.get('announcements'));
   const voicemail = new VoicemailService({ dataDir: dir, announcements, log: logs.get('voicemail'), config: () => config.get() });
   registerAnnouncementCommands(registry, { config, announcements });
-  const userDeps = { config, journal, plan: () => BUILTIN_PLAN, voicemail, importGreeting: greetingImportVia(registry, config) };
+  const userDeps = { config, journal, plan: () => BUILTIN_PLAN, voicemail, importGreeting: greetingImporter({ config, announcements }) };
   registerUserCommands(registry, userDeps);
   // WEB-7 without SIP running: no registrations to count or drop.
   new MobileApp({ config, clock, log: logs.get('mobile'), server: () => ({ sipHost: '192.168.1.1', sipPort: 5060, httpBase: 'http://192.168.1.1' }) }).register(registry);

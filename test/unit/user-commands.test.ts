@@ -18,7 +18,7 @@ import { applyFeature } from '../../firmware/pbx/features.ts';
 import type { FeatureAction } from '../../firmware/pbx/dialplan/index.ts';
 import { writeWav } from '../../firmware/media/wav.ts';
 import { verifyPassword } from '../../firmware/web/passwords.ts';
-import { FEATURE_MEMO, greetingImportVia, messageWavPath, registerUserCommands, type UserDeps } from '../../firmware/web/user-commands.ts';
+import { FEATURE_MEMO, greetingImporter, messageWavPath, registerUserCommands, type UserDeps } from '../../firmware/web/user-commands.ts';
 import { makePhone, sampleConfig } from '../helpers/config.ts';
 import { silentLogs } from '../helpers/logs.ts';
 import { tmpDir } from '../helpers/tmp.ts';
@@ -50,7 +50,7 @@ function setup(t: ExecutionContext) {
   const voicemail = new VoicemailService({ dataDir: dir, announcements, log: logs.get('voicemail'), config: () => config.get() });
   const registry = new CommandRegistry();
   registerAnnouncementCommands(registry, { config, announcements });
-  const deps: UserDeps = { config, journal, plan: () => BUILTIN_PLAN, voicemail, importGreeting: greetingImportVia(registry, config) };
+  const deps: UserDeps = { config, journal, plan: () => BUILTIN_PLAN, voicemail, importGreeting: greetingImporter({ config, announcements }) };
   registerUserCommands(registry, deps);
   const phone = (mac: string) => config.get().phones.find((p) => p.mac === mac)!;
   const file = () => fs.readFileSync(config.file, 'utf8');

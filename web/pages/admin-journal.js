@@ -1,5 +1,5 @@
 import { get } from '../api.js';
-import { h, clear, field, select, input, table, td, fmtDate, fmtDuration, msgBox, showError, values, pagedResult } from '../dom.js';
+import { h, field, select, input, table, td, fmtDate, fmtDuration, msgBox, pagedSearch } from '../dom.js';
 import { t } from '../i18n.js';
 
 export function journalTable(rows, opts = {}) {
@@ -27,7 +27,6 @@ export async function render(el) {
   const phones = await get('phone list');
   const results = h('div', { class: 'results', 'aria-live': 'polite' });
   const box = msgBox();
-  let page = 1;
   const f = h(
     'form',
     { class: 'form filters no-print', 'aria-label': t('search') },
@@ -43,27 +42,6 @@ export async function render(el) {
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: t('search') }), h('button', { type: 'button', class: 'print-button', text: t('print'), onclick: () => window.print() })),
     box,
   );
-  const load = async () => {
-    box.textContent = '';
-    box.className = 'msg';
-    const v = values(f);
-    try {
-      const r = await get('journal search', { ...v, page });
-      clear(results).append(
-        ...pagedResult(r, journalTable(r.rows, { phones: true }), (p) => {
-          page = p;
-          void load();
-        }),
-      );
-    } catch (err) {
-      showError(box, err);
-    }
-  };
-  f.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    page = 1;
-    void load();
-  });
   el.append(h('h1', { text: t('journal') }), f, results);
-  await load();
+  await pagedSearch(f, results, box, (filters, page) => get('journal search', { ...filters, page }), (rows) => journalTable(rows, { phones: true }));
 }

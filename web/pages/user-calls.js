@@ -1,5 +1,5 @@
 import { get } from '../api.js';
-import { h, clear, field, select, table, td, fmtDate, fmtDuration, msgBox, showError, values, pagedResult } from '../dom.js';
+import { h, field, select, table, td, fmtDate, fmtDuration, msgBox, pagedSearch } from '../dom.js';
 import { t } from '../i18n.js';
 
 export function callsTable(rows) {
@@ -13,7 +13,6 @@ export function callsTable(rows) {
 export async function render(el) {
   const results = h('div', { 'aria-live': 'polite' });
   const box = msgBox();
-  let page = 1;
   const f = h(
     'form',
     { class: 'form filters no-print', 'aria-label': t('search') },
@@ -26,24 +25,6 @@ export async function render(el) {
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: t('search') }), h('button', { type: 'button', text: t('print'), onclick: () => window.print() })),
     box,
   );
-  const load = async () => {
-    try {
-      const r = await get('my calls', { ...values(f), page });
-      clear(results).append(
-        ...pagedResult(r, callsTable(r.rows), (p) => {
-          page = p;
-          void load();
-        }),
-      );
-    } catch (err) {
-      showError(box, err);
-    }
-  };
-  f.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    page = 1;
-    void load();
-  });
   el.append(h('h1', { text: t('myCalls') }), f, results);
-  await load();
+  await pagedSearch(f, results, box, (filters, page) => get('my calls', { ...filters, page }), callsTable);
 }
