@@ -67,6 +67,12 @@ export function startSipp(target: string, scenario: string, localPort: number, e
   };
 }
 
+/** The end of SIPp's -trace_msg log of a run (for failure messages and checks of what was exchanged). */
+export function sippMessages(r: SippResult, chars = 6000): string {
+  const f = readdirSync(r.dir).find((n) => n.endsWith('_messages.log'));
+  return f ? readFileSync(join(r.dir, f), 'utf8').slice(-chars) : '';
+}
+
 /** A CSV injection file in a temp dir; returns its path. */
 export function csvFile(content: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-csv-'));

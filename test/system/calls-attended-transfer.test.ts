@@ -1,16 +1,8 @@
 import test from 'ava';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startPbx, makePhones, freePort, logMatching } from '../support/pbx-process.ts';
-import { startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle, type SippResult } from '../support/sipp.ts';
+import { startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle, sippMessages } from '../support/sipp.ts';
 
 const phones = makePhones(3, 0); // 601, 602, 603
-
-/** SIPp's -trace_msg log of a run (for the failure message). */
-function messages(r: SippResult): string {
-  const f = readdirSync(r.dir).find((n) => n.endsWith('_messages.log'));
-  return f ? readFileSync(join(r.dir, f), 'utf8').slice(-6000) : '';
-}
 
 test('issue 4, RFC 5589 §7 / RFC 3891: attended transfer over SIP: 601 calls 602, 602 holds it, calls 603, REFERs 601 with Replaces of its call to 603; 603 is re-INVITEd, 601 resumed, 602 released on both calls, 601 and 603 talk until 601 hangs up', async (t) => {
   t.timeout(60_000);
@@ -32,9 +24,9 @@ test('issue 4, RFC 5589 §7 / RFC 3891: attended transfer over SIP: 601 calls 60
   t.teardown(() => tee.stop());
 
   const [caller, transferor, target603] = await Promise.all([tee.done, tr.done, tg.done]);
-  t.is(caller.status, 0, `transferee (601):\n${caller.errors}\n${messages(caller)}`);
-  t.is(transferor.status, 0, `transferor (602):\n${transferor.errors}\n${messages(transferor)}`);
-  t.is(target603.status, 0, `target (603):\n${target603.errors}\n${messages(target603)}`);
+  t.is(caller.status, 0, `transferee (601):\n${caller.errors}\n${sippMessages(caller)}`);
+  t.is(transferor.status, 0, `transferor (602):\n${transferor.errors}\n${sippMessages(transferor)}`);
+  t.is(target603.status, 0, `target (603):\n${target603.errors}\n${sippMessages(target603)}`);
   // 602 got a BYE on each of its dialogs: call 1's Call-ID (the PBX's), and call 2's ("xfer2-PID@IP///" + call 1's).
   const byes = [...transferor.logs.matchAll(/BYE Call-ID: (\S+)/g)].map((m) => m[1]!);
   const isCall2 = (callId: string): boolean => /^xfer2-\d+@127\.0\.0\.1\/\/\//.test(callId);

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPbx, makePhones, freePort, logMatching } from '../support/pbx-process.ts';
-import { startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle, type SippResult } from '../support/sipp.ts';
+import { startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle, sippMessages, type SippResult } from '../support/sipp.ts';
 
 // Issue 4 §3, RFC 3891 §3 on an answered call: a phone's INVITE with Replaces naming the
 // dialog between the PBX and the phone in a call takes that phone's place; the other party
@@ -20,11 +20,6 @@ async function answeredIds(dir: string): Promise<string[]> {
     if (Date.now() > deadline) throw new Error(`602 never answered (${dir})`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function messages(r: SippResult): string {
-  const f = readdirSync(r.dir).find((n) => n.endsWith('_messages.log'));
-  return f ? readFileSync(join(r.dir, f), 'utf8').slice(-6000) : '';
 }
 
 test.serial('issue 4, RFC 3891: 601 calls 602, who answers; 603 sends an INVITE with Replaces of the 602 dialog and takes the call; 602 gets BYE, 601 notices nothing and hangs up with 603', async (t) => {
@@ -51,16 +46,16 @@ test.serial('issue 4, RFC 3891: 601 calls 602, who answers; 603 sends an INVITE 
   const newcomer = startSipp(target, 'replace-uac-newcomer.xml', p603, ['-inf', callCsv(['603', authKeyword(phones[2]!), '602', callId!, pbxTag!, ownTag!]), '-key', 'replaces_flags', '', ...opts]);
   t.teardown(() => newcomer.stop());
   const [r602, r601, r603] = await Promise.all([replaced.done, caller.done, newcomer.done]);
-  t.is(r602.status, 0, `replaced (602):\n${r602.errors}\n${messages(r602)}`);
-  t.is(r601.status, 0, `caller (601):\n${r601.errors}\n${messages(r601)}`);
-  t.is(r603.status, 0, `newcomer (603):\n${r603.errors}\n${messages(r603)}`);
+  t.is(r602.status, 0, `replaced (602):\n${r602.errors}\n${sippMessages(r602)}`);
+  t.is(r601.status, 0, `caller (601):\n${r601.errors}\n${sippMessages(r601)}`);
+  t.is(r603.status, 0, `newcomer (603):\n${r603.errors}\n${sippMessages(r603)}`);
   t.regex(r602.logs, /released by BYE/);
   t.regex(r603.logs, /newcomer got BYE/);
   // 601 saw no re-INVITE: the relay kept its leg, only the other side's remote changed.
-  t.notRegex(messages(r601), /INVITE sip:601/);
+  t.notRegex(sippMessages(r601), /INVITE sip:601/);
   // 603 was answered on the leg 602 had: the same relay port.
   const port = (r: SippResult, dir: 'received' | 'sent'): string | undefined => {
-    const log = messages(r);
+    const log = sippMessages(r);
     const blocks = log.split(/-{10,}/).filter((b) => b.includes(dir === 'received' ? 'message received' : 'message sent') && /SIP\/2\.0 200 OK|^INVITE/m.test(b));
     for (const b of blocks) {
       const m = /m=audio (\d+)/.exec(b);
@@ -68,7 +63,7 @@ test.serial('issue 4, RFC 3891: 601 calls 602, who answers; 603 sends an INVITE 
     }
     return undefined;
   };
-  t.truthy(port(r603, 'received'), messages(r603));
+  t.truthy(port(r603, 'received'), sippMessages(r603));
 
   await assertCallsIdle(t, pbx);
   const journal = await pbx.command('journal');
@@ -88,7 +83,7 @@ test.serial('RFC 3891 §3: a Replaces that names no dialog gets 481, and "early-
   const stray = startSipp(target, 'replace-uac-newcomer.xml', p603, ['-inf', callCsv(['603', authKeyword(phones[2]!), '602', 'no-such-call@nowhere', 'x', 'y']), '-key', 'replaces_flags', '', ...opts]);
   const r = await stray.done;
   t.not(r.status, 0);
-  t.regex(messages(r), /SIP\/2\.0 481 Call\/Transaction Does Not Exist/);
+  t.regex(sippMessages(r), /SIP\/2\.0 481 Call\/Transaction Does Not Exist/);
   // early-only on a confirmed dialog.
   const replaced = startSipp(target, 'replace-uas-replaced.xml', p602, [...opts, '-timeout_error']);
   t.teardown(() => replaced.stop());
@@ -98,7 +93,7 @@ test.serial('RFC 3891 §3: a Replaces that names no dialog gets 481, and "early-
   const [callId, pbxTag, ownTag] = await answeredIds(replaced.dir);
   const early = startSipp(target, 'replace-uac-newcomer.xml', p603, ['-inf', callCsv(['603', authKeyword(phones[2]!), '602', callId!, pbxTag!, ownTag!]), '-key', 'replaces_flags', ';early-only', ...opts]);
   const e = await early.done;
-  t.regex(messages(e), /SIP\/2\.0 486 Busy Here/);
+  t.regex(sippMessages(e), /SIP\/2\.0 486 Busy Here/);
   t.regex(await pbx.command('calls'), /601 -> 602 {2}answered/, 'the call goes on with 602');
   replaced.stop();
   caller.stop();
