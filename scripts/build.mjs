@@ -133,7 +133,7 @@ function fetchNodePackage(name) {
   return bin;
 }
 
-/** out/native/linux-<arch>/{bindings-cpp,epoll,bcg729}.node */
+/** out/native/linux-<arch>/{bindings-cpp,epoll,bcg729,fdutil}.node */
 function buildNative(arch) {
   const a = ARCHES[arch];
   const dir = path.join(NATIVE_OUT, `linux-${arch}`);
@@ -177,6 +177,26 @@ function buildNative(arch) {
   }
 
   buildBcg729(arch, dir);
+  buildFdutil(arch, dir);
+}
+
+/** fdutil.node (a descriptor's duplicate for the registrar's threads, see native/fdutil/fdutil.c): Node-API C, no library. */
+function buildFdutil(arch, dir) {
+  const a = ARCHES[arch];
+  const src = path.join(ROOT, 'native', 'fdutil', 'fdutil.c');
+  const target = path.join(CACHE, 'native', `linux-${arch}`, 'fdutil.node');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const args = ['-shared', '-fPIC', '-O2', '-s', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-fvisibility=hidden', '-I', NODE_INCLUDE, '-o', target, src];
+  const key = hash([a.cc, ...args, NODE_VERSION, fs.readFileSync(src)]);
+  if (stampMatches(target, key)) {
+    log('skip', `fdutil.node linux-${arch} compile (unchanged)`);
+  } else {
+    const t = performance.now();
+    run(a.cc, args);
+    writeStamp(target, key);
+    log('compile', `fdutil.node linux-${arch} with ${a.cc} (${kb(target)}) in ${secs(t)}`);
+  }
+  copyIfChanged(target, path.join(dir, 'fdutil.node'), `native/linux-${arch}/fdutil.node`);
 }
 
 /**
