@@ -23,6 +23,10 @@ import { MobileApp } from './pbx/mobile-app.ts';
 import { sdpAdapter } from './pbx/calls/sdp-adapter.ts';
 import { WorkerRelayEngine } from './media/worker-engine.ts';
 import { mediaWorkerSpawner } from './media/worker-spawn.ts';
+import { workerSpawner } from './core/worker-spawn.ts';
+import { REGISTER_WORKER_ASSET } from './pbx/registrar/threads.ts';
+import type { RegisterThreadStart } from './pbx/registrar/thread-protocol.ts';
+import fdutil from '../native/fdutil/index.cjs';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { OutgoingRouter } from './pbx/outgoing.ts';
 import { applyConfigChanges } from './pbx/features.ts';
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
   let sip: SipService | undefined;
   let modem: ModemService | undefined;
   const spawnMediaWorker = await mediaWorkerSpawner();
+  const spawnRegistrarThread = await workerSpawner<RegisterThreadStart>(REGISTER_WORKER_ASSET, new URL('./pbx/registrar/register-worker.ts', import.meta.url), 'registrar');
   const runtime = new Runtime({
     version: VERSION,
     board,
@@ -219,6 +224,8 @@ async function main(): Promise<void> {
         resolve: async (host) => (await dnsLookup(host)).address,
         route: (caller, dialled, inProgress) => router.route(caller, dialled, inProgress),
         numbering: () => plan,
+        // REGISTERs are also handled on threads reading the same UDP socket (docs/sip-registrar.md "threads").
+        registrarThreads: { spawn: spawnRegistrarThread, dup: (fd) => fdutil.dup(fd) },
         // The RTP relay runs on its own thread (docs/media.md): packets never wait behind SIP or the web.
         media: () => {
           const engine = new WorkerRelayEngine({

@@ -27,6 +27,8 @@ const SHIM = path.join(ROOT, 'scripts', 'native-shim.cjs');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** Set once bundled: out/bundle/media-worker.cjs, a SEA asset of every executable. */
 let mediaWorkerBundle;
+/** Set once bundled: out/bundle/register-worker.cjs, a SEA asset of every executable. */
+let registerWorkerBundle;
 
 /**
  * esbuild plugin: the packages' native loaders (`node-gyp-build`, `bindings`) search
@@ -96,6 +98,8 @@ if (!opts['native-only']) {
   const bundle = await bundleFirmware(path.resolve(ROOT, opts.entry), path.join(outDir, 'bundle', `${opts.name}.cjs`));
   // The media thread's code (docs/media.md): a second bundle, evaluated by the worker from a SEA asset.
   mediaWorkerBundle = await bundleFirmware(path.join(ROOT, 'firmware', 'media', 'relay-worker.ts'), path.join(outDir, 'bundle', 'media-worker.cjs'));
+  // The registrar's threads (docs/sip-registrar.md): a third bundle, same way.
+  registerWorkerBundle = await bundleFirmware(path.join(ROOT, 'firmware', 'pbx', 'registrar', 'register-worker.ts'), path.join(outDir, 'bundle', 'register-worker.cjs'));
   for (const arch of arches) await buildExecutable(arch, bundle);
 }
 
@@ -401,9 +405,12 @@ function webAssets(seaDir) {
   for (const n of names) assets[`web/${n}`] = path.join(webDir, n);
   // firmware/media/worker-spawn.ts: MEDIA_WORKER_ASSET
   if (mediaWorkerBundle) assets['media-worker.cjs'] = mediaWorkerBundle;
+  // firmware/pbx/registrar/threads.ts: REGISTER_WORKER_ASSET
+  if (registerWorkerBundle) assets['register-worker.cjs'] = registerWorkerBundle;
   const digest = hash([
     ...names.map((n) => `${n}\0${fs.readFileSync(path.join(webDir, n)).toString('base64')}`),
     mediaWorkerBundle ? fs.readFileSync(mediaWorkerBundle) : '',
+    registerWorkerBundle ? fs.readFileSync(registerWorkerBundle) : '',
   ]);
   return { assets, digest };
 }

@@ -290,6 +290,11 @@ export const configSchema = z
             maxExpires: z.int().min(60).max(86400).default(3600),
             defaultExpires: z.int().min(60).max(86400).default(600),
             maxContactsPerPhone: z.int().min(1).max(10).default(3),
+            /**
+             * Threads that handle REGISTERs beside the main thread (docs/sip-registrar.md "threads"):
+             * auto = one per core beyond the first, at most 3; 0 = none. Read when SIP starts.
+             */
+            threads: z.union([z.literal('auto'), z.int().min(0).max(8)]).default('auto'),
           })
           .prefault({}),
         ban: z

@@ -6,7 +6,9 @@ import type { Service, ServiceContext } from '../core/service.ts';
 import type { Config, ConfigStore } from '../config/index.ts';
 import type { BoardDefinition } from '../hal/index.ts';
 import { defineCommand, fail, noArgs, type CommandRegistry, type StatusSection } from '../api/index.ts';
-import { createRequest, createResponse, newBranch, newCallId, newTag, serialize, topVia, type SipMessage, type SipRequest, type Via } from '../sip/message/index.ts';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { createRequest, createResponse, newBranch, newCallId, newTag, topVia, type SipMessage, type SipRequest } from '../sip/message/index.ts';
 import { SipTransport, type Endpoint } from '../sip/transport/index.ts';
 import {
   TransactionLayer,
@@ -17,9 +19,12 @@ import {
   type TransactionUser,
 } from '../sip/transaction/index.ts';
 import { DigestAuthenticator, type VerifyResult } from '../sip/auth/index.ts';
-import { Registrar } from './registrar/registrar.ts';
+import { Registrar, readRegister } from './registrar/registrar.ts';
 import { BanList } from './registrar/ban-list.ts';
-import { ReplyCache } from './registrar/reply-cache.ts';
+import { answerBytes, challengeResponse, registerKey } from './registrar/stateless.ts';
+import { RegistrarThreads, registrarThreadCount, type RegistrarThreadsPort } from './registrar/threads.ts';
+import type { FromThread } from './registrar/thread-protocol.ts';
+import type { RegisterAnswer } from './registrar/registrar.ts';
 import type { PbxEvents } from './events.ts';
 import { formatUptime } from '../api/index.ts';
 import type { CallJournal } from '../config/index.ts';
@@ -73,6 +78,8 @@ export interface SipServiceDeps {
   route?: (caller: Phone, dialled: string, externalCallsInProgress: number) => Routing;
   /** The numbering plan in force (forwards outside are checked against restriction profiles with it). */
   numbering?: () => NumberingPlan;
+  /** Registrar threads (docs/sip-registrar.md "threads"): main.ts gives how to start them; none without it. */
+  registrarThreads?: RegistrarThreadsPort;
 }
 
 export interface SipCounters {
@@ -107,8 +114,7 @@ export class SipService implements Service, TransactionUser {
   private readonly fromTrunk = new WeakSet<SipRequest>();
   private readonly statelessTag = newTag();
   private unsubscribeConfig: (() => void) | undefined;
-  /** Answers to authenticated REGISTERs over UDP, by transaction key (see registerStateless). */
-  private registerReplies: ReplyCache | undefined;
+  private threads: RegistrarThreads | undefined;
   readonly counters: SipCounters = { challenged: 0, authFailures: 0, droppedBanned: 0, requests: 0 };
 
   constructor(private readonly deps: SipServiceDeps) {
@@ -210,11 +216,15 @@ export class SipService implements Service, TransactionUser {
     this.applyBanPolicy(cfg);
     const registrar = new Registrar(cfg, this.deps.clock, this.deps.events, this.deps.log.child({ part: 'registrar' }));
     this.registrar = registrar;
+    // The nonce key: shared with the registrar threads, so that a nonce issued by one checks in any.
+    const secret = randomBytes(32);
+    const nonceLifetimeMs = cfg.sip.nonceLifetimeSeconds * 1000;
     this.auth = new DigestAuthenticator({
       clock: this.deps.clock,
+      secret,
       realm: cfg.sip.realm,
       algorithms: cfg.sip.digestAlgorithms,
-      nonceLifetimeMs: cfg.sip.nonceLifetimeSeconds * 1000,
+      nonceLifetimeMs,
       maxTrackedNonces: 50_000,
       credentials: (username, realm) => {
         if (realm !== cfg.sip.realm) return undefined;
@@ -242,11 +252,10 @@ export class SipService implements Service, TransactionUser {
       timers: { t1: cfg.sip.timers.t1, t2: cfg.sip.timers.t2, t4: cfg.sip.timers.t4 },
       maxTransactions: this.deps.maxTransactions ?? 200_000,
     });
-    // Kept as long as a server transaction would be (Timer J = 64*T1), as many as transactions allowed.
-    this.registerReplies = new ReplyCache(64 * this.layer.timers.t1, this.deps.maxTransactions ?? 200_000);
     await transport.start();
     this.transport = transport;
     registrar.start();
+    this.startThreads(cfg, transport, { secret, nonceLifetimeMs });
     const layer = this.layer;
     const { sdp, journal } = this.deps;
     /** The B2BUA's INVITE client transactions by request, for abandon() (§9.1). */
@@ -318,7 +327,10 @@ export class SipService implements Service, TransactionUser {
     }
     for (const p of cfg.phones) this.keysSent.set(p.mac, JSON.stringify(p.screenKeys));
     this.unsubscribeConfig = this.deps.config.onChange((changed, config) => {
-      if (changed.includes('phones') || changed.includes('sip')) registrar.reconfigure(config);
+      if (changed.includes('phones') || changed.includes('sip')) {
+        registrar.reconfigure(config);
+        this.threads?.credentials(registrar.credentials());
+      }
       if (changed.includes('phones')) this.pushKeyChanges(config);
       if (changed.includes('sip')) this.applyBanPolicy(config);
       if (changed.includes('trunk')) trunk.reconfigure(config.trunk);
@@ -340,7 +352,9 @@ export class SipService implements Service, TransactionUser {
     this.mediaEngine = undefined;
     this.registrar?.stop();
     this.layer?.stop();
-    this.registerReplies?.clear();
+    // The threads read the socket through their own descriptors: they stop first.
+    await this.threads?.stop();
+    this.threads = undefined;
     await this.transport?.stop();
     this.transport = undefined;
     this.layer = undefined;
@@ -377,42 +391,84 @@ export class SipService implements Service, TransactionUser {
    * A REGISTER over UDP is handled as a stateless UAS (RFC 3261 §8.2.7), the
    * way registrars usually are (Kamailio's registrar answers with sl): no
    * server transaction, whose parsed request and response and timer would
-   * stay in memory for 32 s (Timer J) per registration. The answer is kept
-   * as bytes in a ReplyCache for that time instead, under the transaction
-   * key of §17.2.3 (branch + sent-by; the method is REGISTER), and a
-   * retransmission gets it again without being authenticated again (its
-   * nonce-count would look like a replay). Returns false for a request
-   * without an RFC 3261 branch (RFC 2543 peer): the transaction layer
-   * matches those.
+   * stay in memory for 32 s (Timer J) per registration. A retransmission is
+   * processed again, as a stateless UAS does: the authenticator knows it by
+   * its transaction key (§17.2.3) and nonce-count, so it is not taken for a
+   * replay, and the registrar applies the same Call-ID and CSeq once
+   * (bindings.ts). Returns false for a request without an RFC 3261 branch
+   * (RFC 2543 peer): the transaction layer matches those.
    */
   private registerStateless(req: SipRequest, source: Endpoint, now: number): boolean {
-    const cache = this.registerReplies;
     const transport = this.transport;
     const registrar = this.registrar;
-    const via = topVia(req.headers);
-    const branch = via?.params.get('branch');
-    if (!cache || !transport || !registrar || !via || !branch || !branch.startsWith('z9hG4bK')) return false;
-    const key = branch + '\u0000' + sentBy(via);
-    const destination = responseDestination(via, source);
-    const previous = cache.get(key, now);
-    if (previous) {
-      transport.sendRaw(previous, destination);
-      return true;
-    }
-    if (!this.authenticate(req, source, now)) return true; // challenged (or dropped: banned)
+    const keyed = registerKey(req);
+    if (!transport || !registrar || !keyed) return false;
+    if (!this.authenticate(req, source, now, keyed.key)) return true; // challenged (or dropped: banned)
     const user = this.authedUser.get(req);
     if (user === undefined) return true;
-    registrar.handleRegister({
-      request: req,
-      authUser: user,
-      source,
-      respond: (status, reason, headers = []) => {
-        const data = serialize(createResponse(req, status, reason, headers, undefined, { toTag: this.statelessTag }));
-        cache.set(key, data, now);
-        transport.sendRaw(data, destination);
-      },
-    });
+    const answer = registrar.register(user, readRegister(req), source);
+    transport.sendRaw(answerBytes(req, answer, this.statelessTag), responseDestination(keyed.via, source));
     return true;
+  }
+
+  /**
+   * Registrar threads: started on duplicates of the UDP sockets when main.ts
+   * gave the means and the config wants any (sip.registrar.threads). Not
+   * starting them is never an error: the main thread reads the sockets anyway.
+   */
+  private startThreads(cfg: Readonly<Config>, transport: SipTransport, auth: { secret: Buffer; nonceLifetimeMs: number }): void {
+    const port = this.deps.registrarThreads;
+    const count = registrarThreadCount(cfg.sip.registrar.threads, availableParallelism());
+    if (!port || count === 0 || !this.registrar) return;
+    const sockets = transport.udpDescriptors();
+    if (!sockets || sockets.length === 0) {
+      this.deps.log.warn('registrar threads off: the UDP sockets\' descriptors are not visible in this node');
+      return;
+    }
+    const threads = new RegistrarThreads(port, this.deps.log.child({ part: 'registrar' }));
+    this.threads = threads;
+    threads.start(
+      count,
+      {
+        sockets,
+        mainTimeOrigin: performance.timeOrigin,
+        secret: new Uint8Array(auth.secret),
+        realm: cfg.sip.realm,
+        algorithms: [...cfg.sip.digestAlgorithms],
+        nonceLifetimeMs: auth.nonceLifetimeMs,
+        toTag: this.statelessTag,
+        maxMessageSize: transport.maxMessageSize,
+        logLevel: this.deps.log.level,
+        credentials: this.registrar.credentials(),
+      },
+      {
+        datagram: (data, host, port) => transport.receiveDatagram(data, host, port),
+        register: (m) => this.threadRegister(m),
+      },
+    );
+    this.deps.log.info({ threads: count }, 'registrar threads reading the SIP UDP sockets');
+  }
+
+  /**
+   * A REGISTER from a registrar thread, its credentials checked there: the
+   * same steps as registerStateless from there on, with the nonce-count
+   * accepted here, where it is kept. A nonce-count refused (a replay, an
+   * evicted nonce): the thread sends the datagram down the main path, which
+   * answers and counts it as if it had read it.
+   */
+  private threadRegister(m: Extract<FromThread, { op: 'register' }>): RegisterAnswer | null | 'judge' {
+    const now = this.deps.clock.monotonic();
+    if (this.bans.isBanned(m.host, now)) {
+      this.counters.droppedBanned++;
+      return null;
+    }
+    const registrar = this.registrar;
+    const auth = this.auth;
+    if (!registrar || !auth) return null;
+    if (auth.acceptUse(m.use) !== 'ok') return 'judge';
+    this.counters.requests++;
+    this.bans.recordSuccess(m.host);
+    return registrar.register(m.user, m.request, { transport: 'UDP', host: m.host, port: m.port });
   }
 
   /**
@@ -446,11 +502,15 @@ export class SipService implements Service, TransactionUser {
     return true;
   }
 
-  /** Verifies the digest; on failure answers 401 statelessly and counts towards a ban. */
-  private authenticate(req: SipRequest, source: Endpoint, now: number): boolean {
+  /**
+   * Verifies the digest (`key`: the transaction key of a request answered
+   * statelessly, see registerStateless); on failure answers 401 statelessly
+   * and counts towards a ban.
+   */
+  private authenticate(req: SipRequest, source: Endpoint, now: number, key?: string): boolean {
     const auth = this.auth!;
     const header = req.headers.get('authorization');
-    const outcome = auth.verify(req.method, header, req.body);
+    const outcome = auth.verify(req.method, header, req.body, key);
     if (outcome.result === 'ok' && outcome.username !== undefined) {
       this.authedUser.set(req, outcome.username);
       this.bans.recordSuccess(source.host);
@@ -463,23 +523,20 @@ export class SipService implements Service, TransactionUser {
       if (ban) {
         this.deps.log.warn({ address: ban.address, failures: ban.failures, seconds: Math.round((ban.until - now) / 1000) }, 'source banned after repeated authentication failures');
         this.deps.events.emit('sip.banned', { address: ban.address, untilMs: ban.until, failures: ban.failures });
+        this.banListChanged(now);
         return false; // from now on it gets no answer at all
       }
     }
-    // Unknown user and wrong password get this same answer: nothing tells them apart (no enumeration).
-    const challenges = auth.challenge({ stale: outcome.result === 'stale' });
-    const res = createResponse(
-      req,
-      401,
-      'Unauthorized',
-      challenges.map((c) => ['WWW-Authenticate', c] as [string, string]),
-      undefined,
-      { toTag: this.statelessTag },
-    );
+    const res = challengeResponse(req, auth, outcome.result === 'stale', this.statelessTag);
     this.counters.challenged++;
     const via = topVia(req.headers);
     if (via) this.layer!.sendStateless(res, responseDestination(via, source));
     return false;
+  }
+
+  /** The registrar threads drop what the main thread drops: they get the ban list whenever it changes. */
+  private banListChanged(now: number): void {
+    this.threads?.bans(this.bans.list(now).map((b) => [b.address, b.until - now]));
   }
 
   // --- TransactionUser ---
@@ -609,6 +666,7 @@ export class SipService implements Service, TransactionUser {
         roles: ['technician', 'admin'],
         run: ({ address }) => {
           if (!this.bans.lift(address)) fail('E_NOT_FOUND', `${address} is not banned`);
+          this.banListChanged(this.deps.clock.monotonic());
           this.deps.log.info({ address }, 'ban lifted');
           return { address, lifted: true };
         },
@@ -686,7 +744,7 @@ export class SipService implements Service, TransactionUser {
           port: this.transport?.port ?? null,
           transport: this.transport?.stats ?? null,
           transactions: this.layer?.stats() ?? null,
-          registerReplies: this.registerReplies?.size ?? 0,
+          registrarThreads: this.threads?.stats() ?? [],
           calls: this.calls?.count() ?? 0,
           dialogs: this.calls?.dialogs.size ?? 0,
           rtpPortsInUse: this.mediaEngine?.portsInUse() ?? 0,
@@ -702,11 +760,6 @@ export class SipService implements Service, TransactionUser {
 function hasToTag(req: SipRequest): boolean {
   const to = req.headers.get('to');
   return to !== undefined && /;\s*tag\s*=/i.test(to);
-}
-
-/** sent-by (host[:port]) of a Via, host case-insensitive, as the transaction layer matches it (§17.2.3). */
-function sentBy(via: Via): string {
-  return via.port === undefined ? via.host.toLowerCase() : via.host.toLowerCase() + ':' + via.port;
 }
 
 /** process.memoryUsage().heapUsed, after a full collection when node was started with --expose-gc (tests). */

@@ -13,7 +13,7 @@ import {
   type SipRequest,
 } from '../../sip/message/index.ts';
 import type { PbxEvents } from '../events.ts';
-import { applyRegister, remainingSeconds, type Binding, type RegistrarLimits } from './bindings.ts';
+import { applyRegister, remainingSeconds, type Binding, type RegisterFacts, type RegistrarLimits } from './bindings.ts';
 
 export interface RegisterContext {
   request: SipRequest;
@@ -44,6 +44,70 @@ export interface SipAccount {
 const MOBILE_KEY = '#mobile';
 const macOfKey = (key: string): string => (key.endsWith(MOBILE_KEY) ? key.slice(0, -MOBILE_KEY.length) : key);
 
+/** A registrar's answer to a REGISTER: status, reason and the header fields it adds. */
+export interface RegisterAnswer {
+  status: number;
+  reason: string;
+  headers: Array<[string, string]>;
+}
+
+function answer(status: number, reason: string, headers: Array<[string, string]> = []): RegisterAnswer {
+  return { status, reason, headers };
+}
+
+/**
+ * What the registrar needs of a REGISTER, read from the request by
+ * readRegister() (plain data: it crosses from the registrar's threads to the
+ * main thread by structured clone).
+ */
+export interface RegisterRequest {
+  /** The user part of the To URI (the address of record), if it is a SIP URI. */
+  aorUser: string | undefined;
+  callId: string;
+  cseq: number;
+  contacts: '*' | ContactChange[];
+  expiresHeader?: number;
+  userAgent?: string;
+  /** Set when the request cannot be applied (400): answered after the account checks. */
+  problem?: RegisterAnswer;
+}
+
+type ContactChange = Exclude<RegisterFacts['contacts'], '*'>[number];
+
+/** Reads the parts of a REGISTER that the registrar uses (§10.3); pure, no state. */
+export function readRegister(req: SipRequest): RegisterRequest {
+  const to = getTo(req.headers);
+  const aorUser = to && isSipUri(to.uri) ? to.uri.user : undefined;
+  const cseq = getCSeq(req.headers);
+  const callId = getCallId(req.headers);
+  const contactsRaw = getContacts(req.headers);
+  const base = { aorUser, callId: callId ?? '', cseq: cseq?.seq ?? 0 };
+  if (!cseq || callId === undefined) return { ...base, contacts: [], problem: answer(400, 'Bad Request') };
+  if (contactsRaw !== '*' && contactsRaw.length !== req.headers.getAll('contact').length) {
+    return { ...base, contacts: [], problem: answer(400, 'Bad Contact') };
+  }
+  const expiresHeader = getExpires(req.headers);
+  const ua = req.headers.get('user-agent');
+  return {
+    ...base,
+    contacts:
+      contactsRaw === '*'
+        ? '*'
+        : contactsRaw.map((c) => {
+            const e = c.params.get('expires');
+            const q = c.params.get('q');
+            const n = e === undefined || e === null ? undefined : Number.parseInt(e, 10);
+            return {
+              uri: formatUri(c.uri),
+              ...(n !== undefined && Number.isFinite(n) && n >= 0 ? { expires: n } : {}),
+              ...(q !== undefined && q !== null ? { q } : {}),
+            };
+          }),
+    ...(expiresHeader !== undefined ? { expiresHeader } : {}),
+    ...(ua !== undefined ? { userAgent: ua.slice(0, 128) } : {}),
+  };
+}
+
 /**
  * The registrar (RFC 3261 §10.3) for the phones of the config: each phone
  * registers its own AOR with its own credentials; bindings expire on the
@@ -53,6 +117,8 @@ export class Registrar {
   private readonly bindings = new Map<string, Binding[]>(); // by account: MAC (desk set) or MAC#mobile
   private byUsername = new Map<string, SipAccount>();
   private sweepTimer: TimerHandle | undefined;
+  private dateSecond = Number.NaN;
+  private dateText = '';
 
   constructor(
     private config: Readonly<Config>,
@@ -122,107 +188,97 @@ export class Registrar {
     return { minExpires: r.minExpires, maxExpires: r.maxExpires, defaultExpires: r.defaultExpires, maxContacts: r.maxContactsPerPhone };
   }
 
+  /** Every account's (username, password), for the registrar threads' authenticators. */
+  credentials(): Array<[string, string]> {
+    return [...this.byUsername.values()].map((a) => [a.username, a.password]);
+  }
+
   /** For the authenticator: the phone's password by SIP username. */
   passwordOf(username: string): string | undefined {
     return this.byUsername.get(username)?.password;
   }
 
   handleRegister(ctx: RegisterContext): void {
-    const req = ctx.request;
-    const account = this.byUsername.get(ctx.authUser);
-    if (!account) {
-      ctx.respond(403, 'Forbidden');
-      return;
-    }
+    const answer = this.register(ctx.authUser, readRegister(ctx.request), ctx.source);
+    ctx.respond(answer.status, answer.reason, answer.headers);
+  }
+
+  /**
+   * §10.3 steps 3-8 for a REGISTER whose credentials were verified: the
+   * account may only bind its own address; then the bindings are updated
+   * and the answer lists them all. `request` comes from readRegister(),
+   * which may have run on another thread.
+   */
+  register(authUser: string, request: RegisterRequest, source: Binding['source']): RegisterAnswer {
+    const account = this.byUsername.get(authUser);
+    if (!account) return answer(403, 'Forbidden');
     const phone = account.phone;
     const key = account.kind === 'desk' ? phone.mac : phone.mac + MOBILE_KEY;
-    const to = getTo(req.headers);
-    const aorUser = to && isSipUri(to.uri) ? to.uri.user : undefined;
     // An account registers its own address only (its username or its phone's internal number).
-    if (aorUser !== account.username && aorUser !== phone.internalNumber) {
-      ctx.respond(403, 'Forbidden');
-      return;
-    }
-    const cseq = getCSeq(req.headers);
-    const callId = getCallId(req.headers);
-    const contactsRaw = getContacts(req.headers);
-    if (!cseq || callId === undefined) {
-      ctx.respond(400, 'Bad Request');
-      return;
-    }
-    if (contactsRaw !== '*' && contactsRaw.length !== req.headers.getAll('contact').length) {
-      ctx.respond(400, 'Bad Contact');
-      return;
-    }
+    if (request.aorUser !== account.username && request.aorUser !== phone.internalNumber) return answer(403, 'Forbidden');
+    if (request.problem) return request.problem;
     const now = this.clock.monotonic();
     const current = this.bindings.get(key) ?? [];
-    if (Array.isArray(contactsRaw) && contactsRaw.length === 0) {
+    if (request.contacts !== '*' && request.contacts.length === 0) {
       // §10.2.4: a REGISTER without Contact is a query of the current bindings.
-      ctx.respond(200, 'OK', this.contactHeaders(current, now));
-      return;
+      return answer(200, 'OK', this.contactHeaders(current, now));
     }
-    const expiresHeader = getExpires(req.headers);
-    const ua = req.headers.get('user-agent');
     const outcome = applyRegister(
       current,
       {
-        callId,
-        cseq: cseq.seq,
-        ...(expiresHeader !== undefined ? { expiresHeader } : {}),
-        contacts:
-          contactsRaw === '*'
-            ? '*'
-            : contactsRaw.map((c) => {
-                const e = c.params.get('expires');
-                const q = c.params.get('q');
-                const n = e === undefined || e === null ? undefined : Number.parseInt(e, 10);
-                return {
-                  uri: formatUri(c.uri),
-                  ...(n !== undefined && Number.isFinite(n) && n >= 0 ? { expires: n } : {}),
-                  ...(q !== undefined && q !== null ? { q } : {}),
-                };
-              }),
-        source: ctx.source,
-        ...(ua !== undefined ? { userAgent: ua.slice(0, 128) } : {}),
+        callId: request.callId,
+        cseq: request.cseq,
+        ...(request.expiresHeader !== undefined ? { expiresHeader: request.expiresHeader } : {}),
+        contacts: request.contacts,
+        source,
+        ...(request.userAgent !== undefined ? { userAgent: request.userAgent } : {}),
       },
       now,
       this.limits(),
     );
     switch (outcome.kind) {
       case 'interval-too-brief':
-        ctx.respond(423, 'Interval Too Brief', [['Min-Expires', String(outcome.minExpires)]]);
-        return;
+        return answer(423, 'Interval Too Brief', [['Min-Expires', String(outcome.minExpires)]]);
       case 'bad-request':
-        ctx.respond(400, outcome.reason);
-        return;
+        return answer(400, outcome.reason);
       case 'out-of-order':
-        ctx.respond(500, 'Out Of Order CSeq', [['Retry-After', '1']]);
-        return;
-      case 'ok': {
-        // Events and logs are per phone: a phone is registered while its desk set or its mobile app is.
-        const wasRegistered = this.contactsOf(phone.mac).length > 0;
-        const accountWas = current.some((b) => b.expiresAt > now);
-        if (outcome.bindings.length > 0) this.bindings.set(key, outcome.bindings);
-        else this.bindings.delete(key);
-        ctx.respond(200, 'OK', this.contactHeaders(outcome.bindings, now));
-        const isRegistered = this.contactsOf(phone.mac).length > 0;
-        if (account.kind === 'mobile' && accountWas !== outcome.bindings.length > 0)
-          this.log.info({ phone: phone.internalNumber, username: account.username, from: `${ctx.source.host}:${ctx.source.port}` }, outcome.bindings.length > 0 ? 'mobile app registered' : 'mobile app unregistered');
-        if (!wasRegistered && isRegistered) {
-          this.log.info({ phone: phone.internalNumber, from: `${ctx.source.host}:${ctx.source.port}` }, 'phone registered');
-          this.events.emit('phone.registered', { mac: phone.mac, internalNumber: phone.internalNumber, contacts: outcome.bindings.length });
-        } else if (wasRegistered && !isRegistered) {
-          this.log.info({ phone: phone.internalNumber }, 'phone unregistered');
-          this.events.emit('phone.unregistered', { mac: phone.mac, internalNumber: phone.internalNumber, reason: 'removed' });
-        }
-      }
+        return answer(500, 'Out Of Order CSeq', [['Retry-After', '1']]);
+      case 'ok':
+        break;
     }
+    // Events and logs are per phone: a phone is registered while its desk set or its mobile app is.
+    const wasRegistered = this.contactsOf(phone.mac).length > 0;
+    const accountWas = current.some((b) => b.expiresAt > now);
+    if (outcome.bindings.length > 0) this.bindings.set(key, outcome.bindings);
+    else this.bindings.delete(key);
+    const result = answer(200, 'OK', this.contactHeaders(outcome.bindings, now));
+    const isRegistered = this.contactsOf(phone.mac).length > 0;
+    if (account.kind === 'mobile' && accountWas !== outcome.bindings.length > 0)
+      this.log.info({ phone: phone.internalNumber, username: account.username, from: `${source.host}:${source.port}` }, outcome.bindings.length > 0 ? 'mobile app registered' : 'mobile app unregistered');
+    if (!wasRegistered && isRegistered) {
+      this.log.info({ phone: phone.internalNumber, from: `${source.host}:${source.port}` }, 'phone registered');
+      this.events.emit('phone.registered', { mac: phone.mac, internalNumber: phone.internalNumber, contacts: outcome.bindings.length });
+    } else if (wasRegistered && !isRegistered) {
+      this.log.info({ phone: phone.internalNumber }, 'phone unregistered');
+      this.events.emit('phone.unregistered', { mac: phone.mac, internalNumber: phone.internalNumber, reason: 'removed' });
+    }
+    return result;
   }
 
   private contactHeaders(bindings: readonly Binding[], now: number): Array<[string, string]> {
     const h: Array<[string, string]> = bindings.map((b) => ['Contact', `<${b.contact}>;expires=${remainingSeconds(b, now)}`]);
-    h.push(['Date', new Date(this.clock.now()).toUTCString()]);
+    h.push(['Date', this.httpDate()]);
     return h;
+  }
+
+  /** The Date header's value (RFC 3261 §20.17, second resolution): formatted once per second, not per REGISTER. */
+  private httpDate(): string {
+    const second = Math.floor(this.clock.now() / 1000);
+    if (second !== this.dateSecond) {
+      this.dateSecond = second;
+      this.dateText = new Date(second * 1000).toUTCString();
+    }
+    return this.dateText;
   }
 
   /** Removes expired bindings; phones left with none are unregistered. */

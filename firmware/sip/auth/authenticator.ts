@@ -12,7 +12,11 @@
  * map; when the map is full the oldest entry is evicted and its issue time
  * raises a watermark: a nonce issued at or before the watermark that is no
  * longer in the map is answered `stale` (the client re-challenges without
- * prompting), so eviction can never let a replay through.
+ * prompting), so eviction can never let a replay through. A caller that
+ * answers requests statelessly passes each request's transaction key: the
+ * same key with the same nonce-count is then that request retransmitted,
+ * accepted again (a stateless UAS processes a retransmission again, RFC 3261
+ * §8.2.7), not taken for a replay.
  */
 import { createHmac, hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
@@ -62,6 +66,22 @@ export interface VerifyOutcome {
   uri?: string;
 }
 
+/** What acceptUse() needs of a nonce that checkCredentials() found right. */
+export interface NonceUse {
+  nonce: string;
+  /** The nonce-count (0 without qop). */
+  nc: number;
+  qop: boolean;
+  /** When the nonce was issued (Clock.monotonic ms, from the nonce itself). */
+  issuedAt: number;
+  /**
+   * The request's transaction key (§17.2.3), when the caller answers it
+   * statelessly: the same key with the same nonce-count is a
+   * retransmission of the request that used that count, not a replay.
+   */
+  key?: string;
+}
+
 export interface DigestAuthenticatorOptions {
   clock: Clock;
   /** Secret for the nonce HMAC (at least 16 bytes). Random per instance if omitted. */
@@ -99,9 +119,11 @@ export class DigestAuthenticator {
   private readonly lookup: CredentialLookup;
   readonly opaque: string;
   /** nonce -> highest nonce-count accepted (0 for a nonce used without qop). */
-  private readonly used = new Map<string, { nc: number; issuedAt: number }>();
+  private readonly used = new Map<string, { nc: number; issuedAt: number; key: string | undefined }>();
   /** Highest issued-at among evicted nonces (see the module comment). */
   private evictedWatermark = -Infinity;
+  /** HA1 by algorithm and username, with the password and realm it was computed from (ha1Of). */
+  private readonly ha1Cache = new Map<string, { password: string; realm: string; ha1: string }>();
   /**
    * HMAC-SHA-256 precomputed for the nonce MAC: (key XOR opad) and
    * (key XOR ipad) || NONCE_DOMAIN || realm, with room for the 16 bytes
@@ -172,8 +194,25 @@ export class DigestAuthenticator {
   /**
    * Verifies an Authorization / Proxy-Authorization value for a request
    * with this method (for qop=auth-int, pass the body). Never throws.
+   * The two halves below, for callers that check credentials on one thread
+   * and keep the nonce-count state on another (the registrar's threads).
    */
-  verify(method: string, authorization: string | undefined, body?: Buffer): VerifyOutcome {
+  verify(method: string, authorization: string | undefined, body?: Buffer, key?: string): VerifyOutcome {
+    const checked = this.checkCredentials(method, authorization, body);
+    if (checked.result !== 'ok' || checked.use === undefined) return checked;
+    const { use, ...out } = checked;
+    out.result = this.acceptUse(key === undefined ? use : { ...use, key });
+    return out;
+  }
+
+  /**
+   * The stateless half of verify(): syntax, our nonce (MAC) and its age,
+   * the credentials and the digest. `ok` here still needs acceptUse() with
+   * the returned `use` (the nonce-count, RFC 7616 §3.4) before the request
+   * is authenticated. Depends only on the options (secret, realm, clock,
+   * credentials), so any thread holding the same secret gives the same answer.
+   */
+  checkCredentials(method: string, authorization: string | undefined, body?: Buffer): VerifyOutcome & { use?: NonceUse } {
     if (authorization === undefined) return { result: 'malformed' };
     const parsed = parseAuthParams(authorization);
     if (!parsed || parsed.scheme.toLowerCase() !== 'digest') return { result: 'malformed' };
@@ -186,7 +225,7 @@ export class DigestAuthenticator {
     if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) {
       return { result: 'malformed' };
     }
-    const out: VerifyOutcome = { result: 'malformed', username, uri };
+    const out: VerifyOutcome & { use?: NonceUse } = { result: 'malformed', username, uri };
 
     const alg = parseAlgorithm(p.get('algorithm'));
     if (alg !== 'MD5' && alg !== 'SHA-256') return out;
@@ -224,7 +263,7 @@ export class DigestAuthenticator {
       return out;
     }
 
-    // Nonce: ours (MAC), not expired, not evicted from the nc table.
+    // Nonce: ours (MAC) and not expired.
     const issuedAt = this.checkNonce(nonce);
     if (issuedAt === undefined) {
       out.result = 'stale';
@@ -235,11 +274,6 @@ export class DigestAuthenticator {
       out.result = 'stale';
       return out;
     }
-    const seen = this.used.get(nonce);
-    if (seen === undefined && issuedAt <= this.evictedWatermark) {
-      out.result = 'stale';
-      return out;
-    }
 
     const stored = this.lookup(username, realm);
     let ha1: string | undefined;
@@ -247,7 +281,7 @@ export class DigestAuthenticator {
     if (stored === undefined) {
       known = false;
     } else if ('password' in stored) {
-      ha1 = computeHA1(alg, username, realm, stored.password);
+      ha1 = this.ha1Of(alg, username, realm, stored.password);
     } else {
       ha1 = stored.ha1[alg];
     }
@@ -272,24 +306,49 @@ export class DigestAuthenticator {
       out.result = 'bad-credentials';
       return out;
     }
-
-    if (seen !== undefined) {
-      if (qop === undefined) {
-        // Without qop there is no nonce-count: a nonce authenticates one request, then the client is re-challenged.
-        out.result = 'stale';
-        return out;
-      }
-      // "the server ... can detect ... a replay ... if the nc-value is not greater" (RFC 7616 §3.4).
-      if (nc <= seen.nc) {
-        out.result = 'replay';
-        return out;
-      }
-      seen.nc = nc;
-    } else {
-      this.remember(nonce, nc, issuedAt);
-    }
     out.result = 'ok';
+    out.use = { nonce, nc, qop: qop !== undefined, issuedAt };
     return out;
+  }
+
+  /**
+   * The stateful half of verify(): a nonce used once more. `replay` when
+   * the nonce-count is not greater than the last one accepted for that
+   * nonce; `stale` when the nonce was evicted from the table (see the
+   * module comment) or, without qop, was already used once.
+   */
+  acceptUse(use: NonceUse): 'ok' | 'stale' | 'replay' {
+    const seen = this.used.get(use.nonce);
+    if (seen === undefined) {
+      if (use.issuedAt <= this.evictedWatermark) return 'stale';
+      this.remember(use.nonce, use.nc, use.issuedAt, use.key);
+      return 'ok';
+    }
+    // The same request again (a UDP retransmission): its caller answers it again, as a stateless UAS does.
+    if (use.key !== undefined && use.key === seen.key && use.nc === seen.nc) return 'ok';
+    // Without qop there is no nonce-count: a nonce authenticates one request, then the client is re-challenged.
+    if (!use.qop) return 'stale';
+    // "the server ... can detect ... a replay ... if the nc-value is not greater" (RFC 7616 §3.4).
+    if (use.nc <= seen.nc) return 'replay';
+    seen.nc = use.nc;
+    seen.key = use.key;
+    return 'ok';
+  }
+
+  /**
+   * H(username:realm:password), kept for the last credentials seen per
+   * username and algorithm: a phone re-registers with the same password,
+   * and one hash less per request counts at thousands of REGISTERs a second.
+   */
+  private ha1Of(alg: DigestAlgorithm, username: string, realm: string, password: string): string {
+    const key = alg + '\0' + username;
+    const hit = this.ha1Cache.get(key);
+    if (hit !== undefined && hit.password === password && hit.realm === realm) return hit.ha1;
+    const ha1 = computeHA1(alg, username, realm, password);
+    // Bounded by the credential store's usernames; cleared whole if something floods it with new names.
+    if (this.ha1Cache.size >= 4096) this.ha1Cache.clear();
+    this.ha1Cache.set(key, { password, realm, ha1 });
+    return ha1;
   }
 
   /** Number of nonces remembered for replay detection (for metrics and tests). */
@@ -297,7 +356,7 @@ export class DigestAuthenticator {
     return this.used.size;
   }
 
-  private remember(nonce: string, nc: number, issuedAt: number): void {
+  private remember(nonce: string, nc: number, issuedAt: number, key: string | undefined): void {
     // Drop expired entries from the front first (the map is roughly in issue order).
     const now = this.clock.monotonic();
     for (const [key, entry] of this.used) {
@@ -307,7 +366,7 @@ export class DigestAuthenticator {
         this.evictedWatermark = entry.issuedAt;
       }
     }
-    this.used.set(nonce, { nc, issuedAt });
+    this.used.set(nonce, { nc, issuedAt, key });
   }
 
   /** Returns the issue time of a nonce we made, or undefined. */

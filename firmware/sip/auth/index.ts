@@ -5,6 +5,7 @@
  */
 export { DigestAuthenticator } from './authenticator.ts';
 export type {
+  NonceUse,
   CredentialLookup,
   DigestAuthenticatorOptions,
   ServerDigestAlgorithm,

@@ -1,1 +1,1 @@
-export { SipTransport, type Endpoint, type TransportOptions, type TransportEvents, type TransportStats } from './transport.ts';
+export { SipTransport, stampReceived, stripBrackets, type Endpoint, type TransportOptions, type TransportEvents, type TransportStats } from './transport.ts';

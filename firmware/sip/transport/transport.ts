@@ -3,6 +3,7 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
 import { isIP } from 'node:net';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
+import { UdpSender, ipLiteralLookup } from './udp-sender.ts';
 import {
   createResponse,
   formatVia,
@@ -71,10 +72,6 @@ function hostKey(host: string, port: number): string {
   return `${host.startsWith('[') ? host.slice(1, -1) : host}:${port}`;
 }
 
-function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
-
 /**
  * SIP transports (RFC 3261 §18) over UDP and TCP. Receives datagrams and
  * streams, frames and parses them, stamps received/rport on requests, answers
@@ -95,6 +92,10 @@ export class SipTransport {
   private readonly maxConnections: number;
   private readonly idleMs: number;
   private readonly maxBuffer: number;
+  private readonly udpSender = new UdpSender((err, host, port) => {
+    this.stats.sendErrors++;
+    this.log.debug({ err: err.message, host, port }, 'udp send failed');
+  });
   readonly stats: TransportStats = { udpReceived: 0, tcpReceived: 0, rejected: 0, sent: 0, sendErrors: 0, connections: 0, connectionsRefused: 0 };
 
   constructor(
@@ -112,6 +113,11 @@ export class SipTransport {
   /** The port actually bound (differs from options.port when that was 0). */
   get port(): number {
     return this.boundPort;
+  }
+
+  /** Largest accepted message (bytes). */
+  get maxMessageSize(): number {
+    return this.maxSize;
   }
 
   get advertise(): string {
@@ -139,6 +145,7 @@ export class SipTransport {
   }
 
   async stop(): Promise<void> {
+    this.udpSender.flush();
     for (const c of [...this.connections.values()]) this.closeConnection(c);
     await Promise.all(this.servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.udpV6.length = 0;
@@ -177,12 +184,7 @@ export class SipTransport {
         this.log.warn({ host }, 'UDP destination is not an IP address');
         return false;
       }
-      sock.send(data, dest.port, host, (err) => {
-        if (err) {
-          this.stats.sendErrors++;
-          this.log.debug({ err: err.message, host, port: dest.port }, 'udp send failed');
-        }
-      });
+      this.udpSender.send(sock, data, dest.port, host);
       this.stats.sent++;
       return true;
     }
@@ -213,7 +215,7 @@ export class SipTransport {
 
   private bindUdp(address: string, port: number): Promise<UdpSocket> {
     return new Promise((resolve, reject) => {
-      const sock = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+      const sock = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4', reuseAddr: false, lookup: ipLiteralLookup });
       sock.once('error', reject);
       sock.on('message', (data, rinfo) => this.onDatagram(data, rinfo.address, rinfo.port));
       sock.bind(port, address, () => {
@@ -245,6 +247,29 @@ export class SipTransport {
         resolve(server);
       });
     });
+  }
+
+  /**
+   * The bound UDP sockets' descriptors, for threads that read the same
+   * sockets (registrar/threads.ts); undefined when node does not show them.
+   * Node has no public accessor: the handle's `fd` is read where it lives.
+   */
+  udpDescriptors(): Array<{ fd: number; ipv6: boolean }> | undefined {
+    const out: Array<{ fd: number; ipv6: boolean }> = [];
+    for (const [i, sock] of this.udp.entries()) {
+      const state = Object.getOwnPropertySymbols(sock).find((k) => k.description?.includes('state') === true);
+      // Node's internal socket state ({ handle: UDPWrap, ... }); typed loosely on purpose, checked below.
+      const handle = state === undefined ? undefined : (sock as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[state]?.handle;
+      const fd = handle?.fd;
+      if (typeof fd !== 'number' || fd < 0) return undefined;
+      out.push({ fd, ipv6: this.udpV6[i] ?? false });
+    }
+    return out;
+  }
+
+  /** A datagram that another thread read from one of our UDP sockets, handled as if read here. */
+  receiveDatagram(data: Buffer, address: string, port: number): void {
+    this.onDatagram(data, address, port);
   }
 
   private onDatagram(data: Buffer, address: string, port: number): void {
@@ -354,7 +379,7 @@ export class SipTransport {
     }
     const msg = result.message;
     if (msg.kind === 'request') {
-      this.stampReceived(msg, source);
+      stampReceived(msg, source);
     } else {
       // §18.1.2: a response whose top Via sent-by is not ours is discarded.
       const via = topVia(msg.headers);
@@ -374,22 +399,27 @@ export class SipTransport {
     if (!via || via.params.has('rport')) return source;
     return { transport: source.transport, host: source.host, port: via.port ?? 5060 };
   }
+}
 
-  /**
-   * §18.2.1: "the server transport MUST add a received parameter" when the
-   * sent-by host differs from the packet's source address; RFC 3581 §4:
-   * an empty rport gets the source port (and then received is always added).
-   */
-  private stampReceived(req: SipRequest, source: Endpoint): void {
-    const via = topVia(req.headers);
-    if (!via) return;
-    const wantsRport = via.params.has('rport') && !via.params.get('rport');
-    const sameHost = stripBrackets(via.host) === source.host;
-    if (sameHost && !wantsRport) return;
-    // RFC 3261 grammar: received = IPv4address / IPv6address (no brackets).
-    via.params.set('received', source.host);
-    if (wantsRport) via.params.set('rport', String(source.port));
-    req.headers.removeFirstValue('via');
-    req.headers.prepend('Via', formatVia(via));
-  }
+/**
+ * §18.2.1: "the server transport MUST add a received parameter" when the
+ * sent-by host differs from the packet's source address; RFC 3581 §4:
+ * an empty rport gets the source port (and then received is always added).
+ */
+export function stampReceived(req: SipRequest, source: Endpoint): void {
+  const via = topVia(req.headers);
+  if (!via) return;
+  const wantsRport = via.params.has('rport') && !via.params.get('rport');
+  const sameHost = stripBrackets(via.host) === source.host;
+  if (sameHost && !wantsRport) return;
+  // RFC 3261 grammar: received = IPv4address / IPv6address (no brackets).
+  via.params.set('received', source.host);
+  if (wantsRport) via.params.set('rport', String(source.port));
+  req.headers.removeFirstValue('via');
+  req.headers.prepend('Via', formatVia(via));
+}
+
+/** A host without the brackets of an IPv6 reference ("[::1]" -> "::1"). */
+export function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -218,6 +218,54 @@ test('RFC 7616 §3.4: increasing nc on one nonce is accepted, going back is a re
   t.is(auth.verify('REGISTER', mk(6)).result, 'ok');
 });
 
+test('RFC 3261 §8.2.7: the same request again (same transaction key, same nc) is a retransmission, accepted; another request with that nc is a replay', (t) => {
+  const { auth } = makeAuth();
+  const value = answer(auth);
+  t.is(auth.verify('REGISTER', value, undefined, 'z9hG4bKa\0host:5060').result, 'ok');
+  t.is(auth.verify('REGISTER', value, undefined, 'z9hG4bKa\0host:5060').result, 'ok', 'retransmission');
+  t.is(auth.verify('REGISTER', value, undefined, 'z9hG4bKb\0host:5060').result, 'replay', 'new branch, same nc');
+  t.is(auth.verify('REGISTER', value).result, 'replay', 'no key: every repeat is a replay');
+});
+
+test('RFC 3261 §8.2.7: a retransmission of an older nonce-count is a replay once a later one was accepted', (t) => {
+  const { auth } = makeAuth();
+  const challenge = auth.challenge()[0] ?? '';
+  const mk = (nc: number) => buildAuthorization(challenge, { username: '201', password: 'secret201' }, 'REGISTER', 'sip:pbx.local', { nc, cnonce: 'c' });
+  t.is(auth.verify('REGISTER', mk(1), undefined, 'k1').result, 'ok');
+  t.is(auth.verify('REGISTER', mk(2), undefined, 'k2').result, 'ok');
+  t.is(auth.verify('REGISTER', mk(1), undefined, 'k1').result, 'replay');
+  t.is(auth.verify('REGISTER', mk(2), undefined, 'k2').result, 'ok');
+});
+
+test('checkCredentials on one authenticator, acceptUse on another with the same secret: what the registrar threads do', (t) => {
+  const clock = new FakeClock();
+  const opts = { clock, secret: Buffer.alloc(32, 9), realm: 'pbx.local', credentials: lookup };
+  const main = new DigestAuthenticator(opts);
+  const thread = new DigestAuthenticator(opts);
+  // A nonce issued by the main thread checks on the thread, and the other way round.
+  for (const [issuer, checker] of [
+    [main, thread],
+    [thread, main],
+  ] as const) {
+    const value = answer(issuer);
+    const checked = checker.checkCredentials('REGISTER', value);
+    t.is(checked.result, 'ok');
+    t.is(checked.username, '201');
+    if (!checked.use) return t.fail('no nonce use');
+    t.is(checked.use.nc, 1);
+    t.true(checked.use.qop);
+    // Stateless: the same credentials check again; only acceptUse keeps the nonce-count.
+    t.is(checker.checkCredentials('REGISTER', value).result, 'ok');
+    t.is(main.acceptUse({ ...checked.use, key: 'k' }), 'ok');
+    t.is(main.acceptUse({ ...checked.use, key: 'k' }), 'ok', 'retransmission');
+    t.is(main.acceptUse({ ...checked.use, key: 'other' }), 'replay');
+  }
+  t.is(thread.checkCredentials('REGISTER', answer(main, { password: 'nope' })).result, 'bad-credentials');
+  t.is(thread.checkCredentials('REGISTER', answer(main, { user: 'ghost' })).result, 'unknown-user');
+  const other = new DigestAuthenticator({ ...opts, secret: Buffer.alloc(32, 1) });
+  t.is(other.checkCredentials('REGISTER', answer(main)).result, 'stale', 'a nonce under another key is not ours');
+});
+
 test('tampered nonce is rejected (stale: not one of ours)', (t) => {
   const { auth } = makeAuth();
   const challenge = parseDigestChallenge(auth.challenge()[0] ?? '');
