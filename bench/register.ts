@@ -6,7 +6,7 @@
  *
  *   node_modules/.bin/tsx bench/register.ts [--kamailio-auth pv|db] [--instances 1|2]
  *       [--only pbxgate|kamailio] [--pbx exe|tsx] [--children N] [--probe-seconds 5]
- *       [--sustain-seconds 20] [--start-rate 2000]
+ *       [--sustain-seconds 20] [--start-rate 2000] [--registrar-threads auto|0..8]
  *
  * Method (same for both targets, same SIPp scenario and injection file):
  * probes of --probe-seconds at a fixed rate, raised x1.6 while a probe
@@ -35,7 +35,9 @@ const MAX_PROBES = 14;
 /** SipService's default cap on live transactions (firmware/pbx/sip-service.ts). */
 const PBX_MAX_TRANSACTIONS = 200_000;
 
-const args = parseBenchArgs({ startRate: 2000 });
+const args = parseBenchArgs({ startRate: 2000 }, { 'registrar-threads': {} });
+/** pbxgate's sip.registrar.threads for the run (docs/sip-registrar.md "Threads"); its config default (auto) when absent. */
+const registrarThreads = parseThreads(args.extra['registrar-threads']);
 const { kamailioAuth, instances, probeSeconds, sustainSeconds, startRate, children } = args;
 
 /** A ramp target that also knows its SIP port and how to stop (bench/support/ramp.ts runs the ramp). */
@@ -61,6 +63,7 @@ async function pbxTarget(phones: ReturnType<typeof makePhones>, csvFiles: string
     // The bench runs from 127.0.0.1 only: a ban would end it, and there is nothing wrong to log per request.
     patch: (c) => {
       c.system.logLevel = 'warn';
+      if (registrarThreads !== undefined) c.sip.registrar.threads = registrarThreads;
     },
     extraArgs: ['--log-level', 'warn'],
   });
@@ -73,7 +76,7 @@ async function pbxTarget(phones: ReturnType<typeof makePhones>, csvFiles: string
     name: 'pbxgate',
     port: pbx.sipPort,
     load: sippLoad(() => pbx.sipPort, csvFiles),
-    describe: `${mode.why}, pid ${pbx.pid}, UDP 127.0.0.1:${pbx.sipPort}`,
+    describe: `${mode.why}, sip.registrar.threads ${registrarThreads ?? "auto (config default)"}, pid ${pbx.pid}, UDP 127.0.0.1:${pbx.sipPort}`,
     pids: () => (pbx.proc.exitCode === null ? processTree(pbx.pid) : []),
     async settle(calls) {
       // The server transaction of an authenticated UDP REGISTER lives 64*T1 = 32 s (Timer J) after
@@ -190,3 +193,10 @@ main().catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;
 });
+
+function parseThreads(v: string | undefined): number | 'auto' | undefined {
+  if (v === undefined || v === 'auto') return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 8) throw new Error('--registrar-threads is auto or 0..8');
+  return n;
+}

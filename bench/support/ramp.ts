@@ -6,7 +6,7 @@
  * (stepping down 10 % at most 3 times if it fails), with the CPU and RSS of
  * the target measured over that sustained run.
  */
-import { ResourceMeter } from './procstat.ts';
+import { ResourceMeter, cpuSeconds } from './procstat.ts';
 import type { SippResult } from './sipp.ts';
 
 export interface RampTarget {
@@ -69,6 +69,31 @@ export function stepLine(step: RampStep): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A target is quiet when its processes use less than this share of one core over QUIET_WINDOW_MS. */
+const QUIET_CPU = 0.1;
+const QUIET_WINDOW_MS = 500;
+const QUIET_MAX_MS = 30_000;
+
+/**
+ * Waits (at least minMs, at most QUIET_MAX_MS) until the target has worked
+ * off what the last run left: its socket queue and the late retransmissions
+ * of a SIPp that is gone. A run that starts while the target still works
+ * measures the previous run too. Returns the milliseconds it took beyond minMs
+ * when that was long enough to mention.
+ */
+async function quiet(target: RampTarget, minMs: number): Promise<number | undefined> {
+  await sleep(minMs);
+  const t0 = performance.now();
+  for (;;) {
+    const pids = target.pids();
+    const before = cpuSeconds(pids);
+    await sleep(QUIET_WINDOW_MS);
+    const busy = (cpuSeconds(pids) - before) / (QUIET_WINDOW_MS / 1000);
+    const waited = performance.now() - t0;
+    if (busy < QUIET_CPU || waited >= QUIET_MAX_MS) return waited > 2 * QUIET_WINDOW_MS ? waited : undefined;
+  }
+}
+
 export async function ramp(target: RampTarget, o: RampOptions): Promise<RampOutcome> {
   const t0 = performance.now();
   const steps: RampStep[] = [];
@@ -81,7 +106,8 @@ export async function ramp(target: RampTarget, o: RampOptions): Promise<RampOutc
     steps.push(step);
     console.log(stepLine(step));
     // Let retransmissions and late answers drain before the next run (longer after an overload).
-    await sleep(step.pass ? 1000 : 3000);
+    const drained = await quiet(target, step.pass ? 1000 : 3000);
+    if (drained !== undefined) console.log(`    (${target.name} busy ${(drained / 1000).toFixed(1)} s more after the run)`);
     return step;
   };
 
@@ -130,7 +156,8 @@ export async function ramp(target: RampTarget, o: RampOptions): Promise<RampOutc
       break;
     }
     candidate = round(candidate * 0.9);
-    await sleep(3000);
+    const drained = await quiet(target, 3000);
+    if (drained !== undefined) console.log(`    (${target.name} busy ${(drained / 1000).toFixed(1)} s more after the run)`);
   }
   return {
     name: target.name,
