@@ -186,21 +186,33 @@ function buildNative(arch) {
 
 /** fdutil.node (a descriptor's duplicate for the registrar's threads, see native/fdutil/fdutil.c): Node-API C, no library. */
 function buildFdutil(arch, dir) {
+  compileNapiAddon(arch, dir, 'fdutil', path.join(ROOT, 'native', 'fdutil', 'fdutil.c'));
+}
+
+/**
+ * Compiles one of our Node-API C addons (native/<name>/) with the arch's C compiler,
+ * skipped when the source, flags, compiler, Node version and `inputs` are unchanged,
+ * and copies it into out/native/linux-<arch>/.
+ */
+function compileNapiAddon(arch, dir, name, src, { includes = [], link = [], inputs = [], what = '' } = {}) {
   const a = ARCHES[arch];
-  const src = path.join(ROOT, 'native', 'fdutil', 'fdutil.c');
-  const target = path.join(CACHE, 'native', `linux-${arch}`, 'fdutil.node');
+  const target = path.join(CACHE, 'native', `linux-${arch}`, `${name}.node`);
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  const args = ['-shared', '-fPIC', '-O2', '-s', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-fvisibility=hidden', '-I', NODE_INCLUDE, '-o', target, src];
-  const key = hash([a.cc, ...args, NODE_VERSION, fs.readFileSync(src)]);
+  const args = [
+    '-shared', '-fPIC', '-O2', '-s', '-std=gnu11', '-Wall', '-Wextra', '-Werror',
+    '-fvisibility=hidden', '-I', NODE_INCLUDE, ...includes.flatMap((i) => ['-I', i]),
+    '-o', target, src, ...link,
+  ];
+  const key = hash([a.cc, ...args, NODE_VERSION, fs.readFileSync(src), ...inputs.map((f) => fs.readFileSync(f))]);
   if (stampMatches(target, key)) {
-    log('skip', `fdutil.node linux-${arch} compile (unchanged)`);
+    log('skip', `${name}.node linux-${arch} compile (unchanged)`);
   } else {
     const t = performance.now();
     run(a.cc, args);
     writeStamp(target, key);
-    log('compile', `fdutil.node linux-${arch} with ${a.cc} (${kb(target)}) in ${secs(t)}`);
+    log('compile', `${name}.node linux-${arch} with ${a.cc}${what} (${kb(target)}) in ${secs(t)}`);
   }
-  copyIfChanged(target, path.join(dir, 'fdutil.node'), `native/linux-${arch}/fdutil.node`);
+  copyIfChanged(target, path.join(dir, `${name}.node`), `native/linux-${arch}/${name}.node`);
 }
 
 /**
@@ -221,25 +233,13 @@ function buildBcg729(arch, dir) {
   const include = path.join(dev, 'usr', 'include');
   const headers = ['decoder.h', 'encoder.h'].map((h) => path.join(include, 'bcg729', h));
   for (const f of [lib, ...headers]) if (!fs.existsSync(f)) fail(`libbcg729-dev:${a.debArch} has no ${path.relative(dev, f)}`);
-  const target = path.join(CACHE, 'native', `linux-${arch}`, 'bcg729.node');
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  const args = [
-    '-shared', '-fPIC', '-O2', '-s', '-std=gnu11', '-Wall', '-Wextra', '-Werror',
-    '-fvisibility=hidden', '-I', NODE_INCLUDE, '-I', include,
-    '-o', target, src, lib,
+  compileNapiAddon(arch, dir, 'bcg729', src, {
+    includes: [include],
     // Keep libbcg729's symbols out of the addon's dynamic table (only napi_register_module_v1 is exported).
-    '-Wl,--exclude-libs,ALL',
-  ];
-  const key = hash([a.cc, ...args, NODE_VERSION, fs.readFileSync(src), fs.readFileSync(lib), ...headers.map((h) => fs.readFileSync(h))]);
-  if (stampMatches(target, key)) {
-    log('skip', `bcg729.node linux-${arch} compile (unchanged)`);
-  } else {
-    const t = performance.now();
-    run(a.cc, args);
-    writeStamp(target, key);
-    log('compile', `bcg729.node linux-${arch} with ${a.cc} + static libbcg729.a (${kb(target)}) in ${secs(t)}`);
-  }
-  copyIfChanged(target, path.join(dir, 'bcg729.node'), `native/linux-${arch}/bcg729.node`);
+    link: [lib, '-Wl,--exclude-libs,ALL'],
+    inputs: [lib, ...headers],
+    what: ' + static libbcg729.a',
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import pino from 'pino';
 import { SystemClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import { threadLogger } from '../core/thread-log.ts';
 import { isPbxError } from '../core/errors.ts';
 import type { AudioSink, AudioSource } from './leg.ts';
 import { SAMPLES_PER_FRAME } from './media-clock.ts';
@@ -32,20 +32,7 @@ const options = workerData as WorkerStartOptions;
 const post = (m: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
 // Logs go to the main thread's logger, which owns the destination and the levels.
-const log: Logger = pino(
-  { level: options.logLevel, base: undefined, timestamp: false },
-  {
-    write(line: string): void {
-      try {
-        const { level, msg, ...record } = JSON.parse(line) as { level: number; msg?: string } & Record<string, unknown>;
-        const name = (pino.levels.labels[level] ?? 'info') as Extract<FromWorker, { op: 'log' }>['level'];
-        post({ op: 'log', level: name, record, msg: msg ?? '' });
-      } catch {
-        // a log line that cannot cross is dropped, never a crash of the media thread
-      }
-    },
-  },
-);
+const log: Logger = threadLogger(options.logLevel, undefined, post);
 
 const engine = new RtpRelayEngine({
   listen: options.listen,

@@ -1,3 +1,4 @@
+import type { ThreadLogLine } from '../core/thread-log.ts';
 import type { LegId, LegRemote, LegStats } from './types.ts';
 
 /**
@@ -39,7 +40,7 @@ export type FromWorker =
   | { op: 'playerEnded'; id: string; leg: LegId; serial: number }
   | { op: 'recorded'; id: string; leg: LegId; serial: number; pcm: Int16Array }
   | { op: 'dtmf'; id: string; leg: LegId; digit: string }
-  | { op: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; record: Record<string, unknown>; msg: string }
+  | ThreadLogLine
   | { op: 'shutdownDone'; req: number };
 
 /** Frames a player keeps queued in the worker: 120 ms of lead over the main thread's hiccups. */

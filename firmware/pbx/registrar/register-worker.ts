@@ -1,8 +1,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
-import pino from 'pino';
 import { SystemClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
+import { threadLogger } from '../../core/thread-log.ts';
 import { DigestAuthenticator } from '../../sip/auth/index.ts';
 import { parseMessage, serialize, type SipRequest } from '../../sip/message/index.ts';
 import { stampReceived, stripBrackets } from '../../sip/transport/index.ts';
@@ -32,20 +32,7 @@ const start = workerData as RegisterThreadStart;
 const post = (m: FromThread): void => port.postMessage(m);
 
 // Logs go to the main thread's logger, which owns the destination and the levels.
-const log: Logger = pino(
-  { level: start.logLevel, base: { thread: `registrar-${start.index}` }, timestamp: false },
-  {
-    write(line: string): void {
-      try {
-        const { level, msg, ...record } = JSON.parse(line) as { level: number; msg?: string } & Record<string, unknown>;
-        const name = (pino.levels.labels[level] ?? 'info') as Extract<FromThread, { op: 'log' }>['level'];
-        post({ op: 'log', level: name, record, msg: msg ?? '' });
-      } catch {
-        // a log line that cannot cross is dropped, never a crash of the thread
-      }
-    },
-  },
-);
+const log: Logger = threadLogger(start.logLevel, { thread: `registrar-${start.index}` }, post);
 
 /** The main thread's monotonic clock: nonces carry its times. */
 class MainThreadClock extends SystemClock {

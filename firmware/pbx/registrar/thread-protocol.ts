@@ -1,3 +1,4 @@
+import type { ThreadLogLine } from '../../core/thread-log.ts';
 import type { NonceUse, ServerDigestAlgorithm } from '../../sip/auth/index.ts';
 import type { RegisterAnswer, RegisterRequest } from './registrar.ts';
 
@@ -6,8 +7,6 @@ import type { RegisterAnswer, RegisterRequest } from './registrar.ts';
  * (threads.ts, register-worker.ts; docs/sip-registrar.md "threads").
  */
 
-/** Log levels a thread's lines may carry to the main thread's logger. */
-export type ThreadLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export interface RegisterThreadStart {
   index: number;
@@ -67,4 +66,4 @@ export type FromThread =
       use: NonceUse;
       request: RegisterRequest;
     }
-  | { op: 'log'; level: ThreadLogLevel; record: Record<string, unknown>; msg: string };
+  | ThreadLogLine;
