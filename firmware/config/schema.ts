@@ -292,7 +292,7 @@ export const configSchema = z
             maxContactsPerPhone: z.int().min(1).max(10).default(3),
             /**
              * Threads that handle REGISTERs beside the main thread (docs/sip-registrar.md "threads"):
-             * auto = one per core beyond the first, at most 3; 0 = none. Read when SIP starts.
+             * auto = one when the board has more than one core; 0 = none. Read when SIP starts.
              */
             threads: z.union([z.literal('auto'), z.int().min(0).max(8)]).default('auto'),
           })

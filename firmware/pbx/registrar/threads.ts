@@ -38,13 +38,14 @@ interface Thread {
 }
 
 /**
- * How many registrar threads: `auto` is one per core beyond the main
- * thread's, at most 3 (the main thread still owns the bindings and every
- * other SIP request, so more threads stop paying); 0 turns them off.
+ * How many registrar threads: `auto` is one when there is more than one
+ * core (measured: two on a 2-core machine did worse than one; nothing was
+ * measured on more cores, and each thread costs an isolate's memory on a
+ * small board); a number is taken as is, 0 turns them off.
  */
 export function registrarThreadCount(setting: number | 'auto', cores: number): number {
   if (setting !== 'auto') return setting;
-  return Math.max(0, Math.min(3, cores - 1));
+  return cores > 1 ? 1 : 0;
 }
 
 /**
