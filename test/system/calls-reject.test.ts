@@ -131,7 +131,8 @@ test('issue 4, RFC 3261 §17.1.1.2 Timer B: a registered callee that never answe
   const r = await callExpecting(t, target, p601, '602', 480);
   const took = Date.now() - started;
   t.is(r.status, 0, `${r.errors}\n${r.logs}`);
-  t.true(took >= 6000 && took < 10_000, `final response after ${took} ms`);
+  // Not before Timer B; the upper bound also holds SIPp's start and the digest challenge round, slow on a loaded CI machine.
+  t.true(took >= 6000 && took < 15_000, `final response after ${took} ms`);
   await assertCallsIdle(t, pbx);
   t.regex(await pbx.command('journal'), /601 -> 602 {2}missed {2}0s/);
   // The B-leg INVITE client transaction is gone with Timer B; the A-leg server one after Timer H/I.

@@ -136,7 +136,7 @@ test('transcript: config show of a section, of one value, secrets masked, unknow
   const c = consoleHarness(t);
   t.is(
     await c.type('config show sip.registrar\n'),
-    `{\n  "minExpires": 60,\n  "maxExpires": 3600,\n  "defaultExpires": 600,\n  "maxContactsPerPhone": 3\n}\n${PROMPT}`,
+    `{\n  "minExpires": 60,\n  "maxExpires": 3600,\n  "defaultExpires": 600,\n  "maxContactsPerPhone": 3,\n  "threads": "auto"\n}\n${PROMPT}`,
   );
   t.is(await c.type('config show capacity.maxExternalCalls\n'), `4\n${PROMPT}`);
   t.is(await c.type('config show admin\n'), `{\n  "devicePassword": "********"\n}\n${PROMPT}`);
