@@ -1,6 +1,4 @@
 import test from 'ava';
-import { createSocket, type Socket } from 'node:dgram';
-import { once } from 'node:events';
 import { FakeClock } from '../../firmware/core/clock.ts';
 import { LogRegistry } from '../../firmware/core/logger.ts';
 import {
@@ -9,60 +7,20 @@ import {
   dtmfTone,
   encodeG711,
   encodeTelephoneEvent,
-  parseRtp,
   serializeRtp,
   type G711Law,
-  type LegRemote,
   type PayloadFormat,
-  type RtpPacket,
 } from '../../firmware/media/index.ts';
+import { LOOPBACK as HOST, loopbackRemote as remote, rtpPeer as peer, rtpPortBlock, until, type RtpPeer } from '../support/rtp-loopback.ts';
 
 const logs = new LogRegistry({ level: 'silent', destination: { write: () => {} } });
-const HOST = '127.0.0.1';
 // media-inband-dtmf: a random 200-port block in 29400-30599, below the ephemeral range (docs/media.md, Tests).
-const BASE = 29400 + Math.floor(Math.random() * 6) * 200;
-let nextRange = 0;
-function range(size = 8): { portMin: number; portMax: number } {
-  const portMin = BASE + nextRange;
-  nextRange += size;
-  if (nextRange > 200) throw new Error('port block exhausted: enlarge it');
-  return { portMin, portMax: portMin + size - 1 };
-}
+const range = rtpPortBlock(29400, 6, 200);
 
 const PCMA: PayloadFormat = { payloadType: 8, encoding: 'PCMA', clockRate: 8000 };
 const PCMU: PayloadFormat = { payloadType: 0, encoding: 'PCMU', clockRate: 8000 };
 const TEL: PayloadFormat = { payloadType: 101, encoding: 'telephone-event', clockRate: 8000 };
 
-interface Peer {
-  socket: Socket;
-  port: number;
-  rtp: RtpPacket[];
-}
-
-async function peer(t: { teardown(fn: () => void): void }): Promise<Peer> {
-  const socket = createSocket('udp4');
-  socket.bind(0, HOST);
-  await once(socket, 'listening');
-  t.teardown(() => socket.close());
-  const p: Peer = { socket, port: socket.address().port, rtp: [] };
-  socket.on('message', (buf) => {
-    const r = parseRtp(buf);
-    if (r) p.rtp.push(r);
-  });
-  return p;
-}
-
-function remote(port: number, formats: PayloadFormat[]): LegRemote {
-  return { rtp: { host: HOST, port }, rtcp: { host: HOST, port: port + 1 }, direction: 'sendrecv', formats, ptimeMs: 20 };
-}
-
-async function until(cond: () => boolean, what = 'condition', ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not met in time`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 const settle = (ms = 80): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Audio for a key sequence: `toneMs` of each key then `gapMs` of silence. */
@@ -84,7 +42,7 @@ class Sender {
   ts = 50_000;
   private sent = 0;
   constructor(
-    private readonly from: Peer,
+    private readonly from: RtpPeer,
     private readonly toPort: number,
     private readonly law: G711Law,
     readonly ssrc = 0x1234,

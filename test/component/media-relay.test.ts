@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { FakeClock } from '../../firmware/core/clock.ts';
 import { LogRegistry } from '../../firmware/core/logger.ts';
@@ -9,79 +9,27 @@ import {
   encodeTelephoneEvent,
   isMediaError,
   parseRtcp,
-  parseRtp,
   serializeRtcpReport,
   serializeRtp,
   type LegRemote,
   type PayloadFormat,
-  type RtpPacket,
 } from '../../firmware/media/index.ts';
+import { LOOPBACK, loopbackRemote, rtpPeer, rtpPortBlock, until } from '../support/rtp-loopback.ts';
 
+const HOST = LOOPBACK;
 const logs = new LogRegistry({ level: 'silent', destination: { write: () => {} } });
-const HOST = '127.0.0.1';
-// Test RTP ports stay below the kernel's ephemeral range (32768-60999), where freePort() finds SIPp's
-// ports: media-relay a random 200-port block in 25000-27199 (docs/media.md, Tests); each test a sub-range.
-const BASE = 25000 + Math.floor(Math.random() * 11) * 200;
-let nextRange = 0;
-function range(size = 8): { portMin: number; portMax: number } {
-  const portMin = BASE + nextRange;
-  nextRange += size;
-  if (nextRange > 200) throw new Error('port block exhausted: enlarge it');
-  return { portMin, portMax: portMin + size - 1 };
-}
+// media-relay: a random 200-port block in 25000-27199 (docs/media.md, Tests); each test a sub-range.
+const range = rtpPortBlock(25000, 11, 200);
 
 const PCMU: PayloadFormat = { payloadType: 0, encoding: 'PCMU', clockRate: 8000 };
 const TEL = (pt: number): PayloadFormat => ({ payloadType: pt, encoding: 'telephone-event', clockRate: 8000 });
 
-interface Peer {
-  socket: Socket;
-  port: number;
-  rtp: RtpPacket[];
-  raw: Buffer[];
-  send(buf: Buffer, port: number): void;
-}
-
-async function peer(t: { teardown(fn: () => void): void }): Promise<Peer> {
-  const socket = createSocket('udp4');
-  socket.bind(0, HOST);
-  await once(socket, 'listening');
-  t.teardown(() => socket.close());
-  const p: Peer = {
-    socket,
-    port: socket.address().port,
-    rtp: [],
-    raw: [],
-    send: (buf, port) => socket.send(buf, port, HOST),
-  };
-  socket.on('message', (buf) => {
-    p.raw.push(buf);
-    const r = parseRtp(buf);
-    if (r) p.rtp.push(r);
-  });
-  return p;
-}
-
 function remote(port: number, extra: Partial<LegRemote> = {}): LegRemote {
-  return {
-    rtp: { host: HOST, port },
-    rtcp: { host: HOST, port: port + 1 },
-    direction: 'sendrecv',
-    formats: [PCMU, TEL(101)],
-    ptimeMs: 20,
-    ...extra,
-  };
+  return loopbackRemote(port, [PCMU, TEL(101)], extra);
 }
 
 function audio(ssrc: number, seq: number, ts: number, fill = 0x55): Buffer {
   return serializeRtp({ payloadType: 0, sequenceNumber: seq, timestamp: ts, ssrc, payload: Buffer.alloc(160, fill) });
-}
-
-async function until(cond: () => boolean, what = 'condition', ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not met in time`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 /** Lets datagrams in flight arrive (loopback: well under this). */
@@ -92,8 +40,8 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, opts
   const engine = new RtpRelayEngine({ listen: HOST, advertise: HOST, ...range(), clock, log: logs.get('media'), ...opts });
   t.teardown(() => engine.close());
   const call = await engine.createRelayCall();
-  const pa = await peer(t);
-  const pb = await peer(t);
+  const pa = await rtpPeer(t);
+  const pb = await rtpPeer(t);
   call.setRemote('a', remote(pa.port));
   call.setRemote('b', remote(pb.port));
   return { clock, engine, call, pa, pb, portA: call.local('a').port, portB: call.local('b').port };
@@ -123,7 +71,7 @@ test('relays RTP both ways between the two legs, unchanged when streams are stab
 
 test('latches to the real source port when it differs from the SDP (NAT), and sends back there', async (t) => {
   const { call, pb, portA, portB } = await setup(t);
-  const natted = await peer(t);
+  const natted = await rtpPeer(t);
   call.setRemote('a', remote(natted.port + 2000)); // SDP says one port, packets come from another
   natted.send(audio(1, 1, 160), portA);
   await until(() => pb.rtp.length === 1, 'A→B');
@@ -134,7 +82,7 @@ test('latches to the real source port when it differs from the SDP (NAT), and se
 
 test('RTP bleed: a third address is dropped once latched; it may latch only after a pause', async (t) => {
   const { clock, call, pa, pb, portA } = await setup(t, { relatchAfterMs: 2000 });
-  const intruder = await peer(t);
+  const intruder = await rtpPeer(t);
   pa.send(audio(1, 1, 160), portA);
   await until(() => pb.rtp.length === 1, 'genuine');
   intruder.send(audio(9, 1, 160, 0x11), portA);
@@ -158,7 +106,7 @@ test('a new SDP address (re-INVITE) clears the latch', async (t) => {
   const { call, pa, pb, portA } = await setup(t);
   pa.send(audio(1, 1, 160), portA);
   await until(() => pb.rtp.length === 1, 'first');
-  const moved = await peer(t);
+  const moved = await rtpPeer(t);
   call.setRemote('a', remote(moved.port + 1000));
   t.is(call.stats('a').latchedFrom, null);
   moved.send(audio(1, 2, 320), portA);
@@ -308,8 +256,8 @@ test('sendDtmf injects RFC 4733 packets continuing the leg’s outgoing stream',
 
 test('RTCP is relayed between the RTCP ports with latching, and SR/RR are accounted for', async (t) => {
   const { call, pa, pb, portA } = await setup(t);
-  const rtcpA = await peer(t);
-  const rtcpB = await peer(t);
+  const rtcpA = await rtpPeer(t);
+  const rtcpB = await rtpPeer(t);
   call.setRemote('a', { ...remote(pa.port), rtcp: { host: HOST, port: rtcpA.port } });
   call.setRemote('b', { ...remote(pb.port), rtcp: { host: HOST, port: rtcpB.port } });
   const rr = serializeRtcpReport(0x1111, [
@@ -325,7 +273,7 @@ test('RTCP is relayed between the RTCP ports with latching, and SR/RR are accoun
   t.is(st.remoteJitter, 12);
   t.is(call.rtcpStats('b').rtcpSent, 1);
   // A stranger's RTCP is dropped once the RTCP source is latched.
-  const stranger = await peer(t);
+  const stranger = await rtpPeer(t);
   stranger.send(rr, portA + 1);
   await settle();
   t.is(rtcpB.raw.length, 1);
@@ -372,8 +320,8 @@ test.serial('200 create/close cycles leak neither ports nor sockets', async (t) 
   const udpHandles = (): number => process.getActiveResourcesInfo().filter((x) => x === 'UDPWrap').length;
   await settle(20);
   const before = udpHandles();
-  const pa = await peer(t);
-  const pb = await peer(t);
+  const pa = await rtpPeer(t);
+  const pb = await rtpPeer(t);
   for (let i = 0; i < 200; i++) {
     const call = await engine.createRelayCall();
     call.setRemote('a', remote(pa.port));

@@ -1,6 +1,4 @@
 import test from 'ava';
-import { createSocket, type Socket } from 'node:dgram';
-import { once } from 'node:events';
 import { FakeClock } from '../../firmware/core/clock.ts';
 import { LogRegistry } from '../../firmware/core/logger.ts';
 import {
@@ -9,58 +7,23 @@ import {
   WavRecorder,
   decodeG711,
   encodeG711,
-  parseRtp,
   serializeRtp,
   sineTone,
   toneRatio,
   writeWav,
   type LegRemote,
-  type RtpPacket,
 } from '../../firmware/media/index.ts';
+import { LOOPBACK as HOST, loopbackRemote, rtpPeer as peer, rtpPortBlock, until } from '../support/rtp-loopback.ts';
 
 const logs = new LogRegistry({ level: 'silent', destination: { write: () => {} } });
-const HOST = '127.0.0.1';
 // media-session: a random 200-port block in 27200-29399, below the ephemeral range (docs/media.md, Tests).
-const BASE = 27200 + Math.floor(Math.random() * 11) * 200;
-let next = 0;
-function range(size = 8): { portMin: number; portMax: number } {
-  const portMin = BASE + next;
-  next += size;
-  return { portMin, portMax: portMin + size - 1 };
-}
-
-async function peer(t: { teardown(fn: () => void): void }): Promise<{ socket: Socket; port: number; rtp: RtpPacket[] }> {
-  const socket = createSocket('udp4');
-  socket.bind(0, HOST);
-  await once(socket, 'listening');
-  t.teardown(() => socket.close());
-  const rtp: RtpPacket[] = [];
-  socket.on('message', (b) => {
-    const p = parseRtp(b);
-    if (p) rtp.push(p);
-  });
-  return { socket, port: socket.address().port, rtp };
-}
+const range = rtpPortBlock(27200, 11, 200);
 
 function remote(port: number, law: 'PCMU' | 'PCMA' = 'PCMU'): LegRemote {
-  return {
-    rtp: { host: HOST, port },
-    rtcp: { host: HOST, port: port + 1 },
-    direction: 'sendrecv',
-    formats: [
-      { payloadType: law === 'PCMU' ? 0 : 8, encoding: law, clockRate: 8000 },
-      { payloadType: 101, encoding: 'telephone-event', clockRate: 8000 },
-    ],
-    ptimeMs: 20,
-  };
-}
-
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not met in time`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  return loopbackRemote(port, [
+    { payloadType: law === 'PCMU' ? 0 : 8, encoding: law, clockRate: 8000 },
+    { payloadType: 101, encoding: 'telephone-event', clockRate: 8000 },
+  ]);
 }
 
 test('a session plays a WAV as 20 ms G.711 frames on the shared media clock', async (t) => {

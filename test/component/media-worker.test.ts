@@ -1,71 +1,32 @@
 import test, { type ExecutionContext } from 'ava';
-import { createSocket, type Socket } from 'node:dgram';
-import { once } from 'node:events';
 import { LogRegistry } from '../../firmware/core/logger.ts';
 import {
   decodeTelephoneEvent,
   encodeTelephoneEvent,
   isMediaError,
-  parseRtp,
   serializeRtp,
   type LegRemote,
   type PayloadFormat,
-  type RtpPacket,
 } from '../../firmware/media/index.ts';
+import { LOOPBACK as HOST, loopbackRemote, rtpPeer as peer, rtpPortBlock, until } from '../support/rtp-loopback.ts';
 import { WorkerRelayEngine } from '../../firmware/media/worker-engine.ts';
 import { mediaWorkerSpawner } from '../../firmware/media/worker-spawn.ts';
 
 // Issue 4 §2 on the media thread: the relay engine in a worker thread, driven through the
 // same RelayCall contract as the in-thread one (docs/media.md, "the media thread").
 
-const HOST = '127.0.0.1';
 // media-worker: a random 100-port block in 30600-31699, below the ephemeral range (docs/media.md, Tests).
-const BASE = 30600 + Math.floor(Math.random() * 11) * 100;
-let nextRange = 0;
-function range(size = 16): { portMin: number; portMax: number } {
-  const portMin = BASE + nextRange;
-  nextRange += size;
-  if (nextRange > 100) throw new Error('port block exhausted: enlarge it');
-  return { portMin, portMax: portMin + size - 1 };
-}
+const range = rtpPortBlock(30600, 11, 100, 16);
 
 const PCMU: PayloadFormat = { payloadType: 0, encoding: 'PCMU', clockRate: 8000 };
 const TEL: PayloadFormat = { payloadType: 101, encoding: 'telephone-event', clockRate: 8000 };
 
-interface Peer {
-  socket: Socket;
-  port: number;
-  rtp: RtpPacket[];
-  send(buf: Buffer, port: number): void;
-}
-
-async function peer(t: ExecutionContext): Promise<Peer> {
-  const socket = createSocket('udp4');
-  socket.bind(0, HOST);
-  await once(socket, 'listening');
-  t.teardown(() => socket.close());
-  const p: Peer = { socket, port: socket.address().port, rtp: [], send: (buf, port) => socket.send(buf, port, HOST) };
-  socket.on('message', (buf) => {
-    const r = parseRtp(buf);
-    if (r) p.rtp.push(r);
-  });
-  return p;
-}
-
 function remote(port: number, formats: PayloadFormat[] = [PCMU, TEL]): LegRemote {
-  return { rtp: { host: HOST, port }, rtcp: { host: HOST, port: port + 1 }, direction: 'sendrecv', formats, ptimeMs: 20 };
+  return loopbackRemote(port, formats);
 }
 
 function audio(ssrc: number, seq: number, fill = 0x55): Buffer {
   return serializeRtp({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc, payload: Buffer.alloc(160, fill) });
-}
-
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function engine(t: ExecutionContext, size = 16): Promise<WorkerRelayEngine> {
