@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync, readdirSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { REPO, type PbxProcess } from './pbx-process.ts';
+import { REPO, freePort, startPbx, type PbxProcess } from './pbx-process.ts';
+import type { Phone } from '../../firmware/config/index.ts';
 
 export const SCENARIOS = join(REPO, 'test/fixtures/sipp');
 
@@ -96,6 +97,24 @@ export function callCsv(...rows: string[][]): string {
 /** Registers a phone (register-digest.xml) from localPort, where its UAS will listen next. */
 export function registerFrom(target: string, phone: { sip: { username: string; password: string } }, localPort: number): SippResult {
   return runSipp(target, 'register-digest.xml', localPort, ['-inf', callCsv([phone.sip.username, authKeyword(phone)]), '-m', '1', '-timeout', '10', '-timeout_error']);
+}
+
+/**
+ * The three-phone set-up of the transfer and Replaces tests: a runtime with
+ * `phones` (601, 602, 603), 602 and 603 registered from free ports where
+ * their SIPp UAS will listen next, and a free port for 601's SIPp.
+ */
+export async function pbxWithCallees(
+  t: ExecutionContext,
+  phones: readonly Phone[],
+): Promise<{ pbx: PbxProcess; target: string; p601: number; p602: number; p603: number }> {
+  const pbx = await startPbx({ phones: [...phones] });
+  t.teardown(() => pbx.stop());
+  const target = `127.0.0.1:${pbx.sipPort}`;
+  const [p601, p602, p603] = [await freePort(), await freePort(), await freePort()];
+  t.is(registerFrom(target, phones[1]!, p602).status, 0, '602 registers');
+  t.is(registerFrom(target, phones[2]!, p603).status, 0, '603 registers');
+  return { pbx, target, p601, p602, p603 };
 }
 
 /** Text of the `<log>` actions of a run made with `-trace_logs` in `dir` (all files *_logs.log). */

@@ -1,17 +1,12 @@
 import test from 'ava';
-import { startPbx, makePhones, freePort, logMatching } from '../support/pbx-process.ts';
-import { startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle, sippMessages } from '../support/sipp.ts';
+import { makePhones, logMatching } from '../support/pbx-process.ts';
+import { startSipp, callCsv, authKeyword, assertCallsIdle, sippMessages, pbxWithCallees } from '../support/sipp.ts';
 
 const phones = makePhones(3, 0); // 601, 602, 603
 
 test('issue 4, RFC 5589 §7 / RFC 3891: attended transfer over SIP: 601 calls 602, 602 holds it, calls 603, REFERs 601 with Replaces of its call to 603; 603 is re-INVITEd, 601 resumed, 602 released on both calls, 601 and 603 talk until 601 hangs up', async (t) => {
   t.timeout(60_000);
-  const pbx = await startPbx({ phones });
-  t.teardown(() => pbx.stop());
-  const target = `127.0.0.1:${pbx.sipPort}`;
-  const [p601, p602, p603] = [await freePort(), await freePort(), await freePort()];
-  t.is(registerFrom(target, phones[1]!, p602).status, 0, '602 registers');
-  t.is(registerFrom(target, phones[2]!, p603).status, 0, '603 registers');
+  const { pbx, target, p601, p602, p603 } = await pbxWithCallees(t, phones);
   const opts = ['-m', '1', '-timeout', '30', '-timeout_error', '-trace_msg', '-trace_logs'];
   const tg = startSipp(target, 'xfer-603-target.xml', p603, opts);
   const tr = startSipp(target, 'xfer-602-transferor.xml', p602, ['-inf', callCsv(['602', authKeyword(phones[1]!), '603']), ...opts]);

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPbx, makePhones, freePort, logMatching } from '../support/pbx-process.ts';
-import { startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle, sippMessages, type SippResult } from '../support/sipp.ts';
+import { makePhones, logMatching } from '../support/pbx-process.ts';
+import { startSipp, callCsv, authKeyword, assertCallsIdle, sippMessages, type SippResult, pbxWithCallees } from '../support/sipp.ts';
 
 // Issue 4 §3, RFC 3891 §3 on an answered call: a phone's INVITE with Replaces naming the
 // dialog between the PBX and the phone in a call takes that phone's place; the other party
@@ -24,12 +24,7 @@ async function answeredIds(dir: string): Promise<string[]> {
 
 test.serial('issue 4, RFC 3891: 601 calls 602, who answers; 603 sends an INVITE with Replaces of the 602 dialog and takes the call; 602 gets BYE, 601 notices nothing and hangs up with 603', async (t) => {
   t.timeout(60_000);
-  const pbx = await startPbx({ phones });
-  t.teardown(() => pbx.stop());
-  const target = `127.0.0.1:${pbx.sipPort}`;
-  const [p601, p602, p603] = [await freePort(), await freePort(), await freePort()];
-  t.is(registerFrom(target, phones[1]!, p602).status, 0, '602 registers');
-  t.is(registerFrom(target, phones[2]!, p603).status, 0, '603 registers');
+  const { pbx, target, p601, p602, p603 } = await pbxWithCallees(t, phones);
   const opts = ['-m', '1', '-timeout', '30', '-timeout_error', '-trace_msg', '-trace_logs'];
   const replaced = startSipp(target, 'replace-uas-replaced.xml', p602, opts);
   t.teardown(() => replaced.stop());
@@ -73,12 +68,7 @@ test.serial('issue 4, RFC 3891: 601 calls 602, who answers; 603 sends an INVITE 
 
 test.serial('RFC 3891 §3: a Replaces that names no dialog gets 481, and "early-only" on an answered call 486', async (t) => {
   t.timeout(60_000);
-  const pbx = await startPbx({ phones });
-  t.teardown(() => pbx.stop());
-  const target = `127.0.0.1:${pbx.sipPort}`;
-  const [p602, p603, p601] = [await freePort(), await freePort(), await freePort()];
-  t.is(registerFrom(target, phones[1]!, p602).status, 0);
-  t.is(registerFrom(target, phones[2]!, p603).status, 0);
+  const { pbx, target, p601, p602, p603 } = await pbxWithCallees(t, phones);
   const opts = ['-m', '1', '-timeout', '20', '-trace_msg', '-trace_logs'];
   const stray = startSipp(target, 'replace-uac-newcomer.xml', p603, ['-inf', callCsv(['603', authKeyword(phones[2]!), '602', 'no-such-call@nowhere', 'x', 'y']), '-key', 'replaces_flags', '', ...opts]);
   const r = await stray.done;

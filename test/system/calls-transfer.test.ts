@@ -1,16 +1,11 @@
 import test from 'ava';
-import { startPbx, makePhones, freePort, logMatching } from '../support/pbx-process.ts';
-import { runSipp, startSipp, callCsv, authKeyword, registerFrom, waitSip } from '../support/sipp.ts';
+import { makePhones, logMatching } from '../support/pbx-process.ts';
+import { runSipp, startSipp, callCsv, authKeyword, waitSip, pbxWithCallees } from '../support/sipp.ts';
 
 const phones = makePhones(3, 0); // 601, 602, 603
 
 test('issue 4, RFC 3515: blind transfer: 601 calls 602, 602 REFERs 601 to 603; 602 is released by NOTIFY 200 + BYE, 601 talks to 603 and hangs up', async (t) => {
-  const pbx = await startPbx({ phones });
-  t.teardown(() => pbx.stop());
-  const target = `127.0.0.1:${pbx.sipPort}`;
-  const [p602, p603, p601] = [await freePort(), await freePort(), await freePort()];
-  t.is(registerFrom(target, phones[1]!, p602).status, 0);
-  t.is(registerFrom(target, phones[2]!, p603).status, 0);
+  const { pbx, target, p601, p602, p603 } = await pbxWithCallees(t, phones);
   const target603 = startSipp(target, 'call-uas.xml', p603, ['-m', '1', '-timeout', '25', '-timeout_error']);
   const transferor = startSipp(target, 'call-uas-refer.xml', p602, ['-inf', callCsv(['603']), '-m', '1', '-timeout', '25', '-timeout_error']);
   t.teardown(() => {
