@@ -113,6 +113,23 @@ export function form(title, children, action, submitLabel, extra = {}) {
   return f;
 }
 
+/**
+ * A destructive action's link button (remove, revoke): asks `question` with
+ * confirm() first, then runs `action` (which shows its own errors if it must).
+ */
+export function dangerButton(text, question, action, ariaLabel) {
+  return h('button', {
+    type: 'button',
+    class: 'link-button danger',
+    text,
+    'aria-label': ariaLabel,
+    onclick: async () => {
+      if (!confirm(question())) return;
+      await action();
+    },
+  });
+}
+
 /** Named control values of a form: checkboxes as booleans, the rest as trimmed strings. */
 export function values(f) {
   const out = {};

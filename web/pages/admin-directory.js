@@ -1,5 +1,5 @@
 import { get, post } from '../api.js';
-import { h, clear, field, input, section, form, values, orNull, orUndef, table, td } from '../dom.js';
+import { h, clear, field, input, section, form, values, orNull, orUndef, table, td, dangerButton } from '../dom.js';
 import { t } from '../i18n.js';
 
 export async function render(el) {
@@ -46,15 +46,9 @@ export async function render(el) {
         }),
       ),
       td(
-        h('button', {
-          type: 'button',
-          class: 'link-button danger',
-          text: t('remove'),
-          onclick: async () => {
-            if (!confirm(t('confirmRemove', { x: e.name }))) return;
-            await post('directory remove', { match: matchOf(e) });
-            await again();
-          },
+        dangerButton(t('remove'), () => t('confirmRemove', { x: e.name }), async () => {
+          await post('directory remove', { match: matchOf(e) });
+          await again();
         }),
       ),
     ),

@@ -1,5 +1,5 @@
 import { get, post, textToBase64 } from '../api.js';
-import { h, clear, field, select, section, form, values, table, td, fmtDate, kv, msgBox, showError } from '../dom.js';
+import { h, clear, field, select, section, form, values, table, td, fmtDate, kv, msgBox, showError, dangerButton } from '../dom.js';
 import { t } from '../i18n.js';
 
 export async function render(el, _params, _session, shown) {
@@ -45,19 +45,13 @@ export async function render(el, _params, _session, shown) {
         }),
       ),
       td(
-        h('button', {
-          type: 'button',
-          class: 'link-button danger',
-          text: t('revoke'),
-          onclick: async () => {
-            if (!confirm(t('confirmRevoke', { n: a.internalNumber }))) return;
-            try {
-              await post('mobile revoke', { phone: a.internalNumber, confirm: true });
-              await again();
-            } catch (err) {
-              showError(box, err);
-            }
-          },
+        dangerButton(t('revoke'), () => t('confirmRevoke', { n: a.internalNumber }), async () => {
+          try {
+            await post('mobile revoke', { phone: a.internalNumber, confirm: true });
+            await again();
+          } catch (err) {
+            showError(box, err);
+          }
         }),
       ),
     ),

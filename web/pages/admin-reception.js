@@ -1,5 +1,5 @@
 import { get, post } from '../api.js';
-import { h, clear, field, input, checkbox, select, section, form, values, orNull, table, td } from '../dom.js';
+import { h, clear, field, input, checkbox, select, section, form, values, orNull, table, td, dangerButton } from '../dom.js';
 import { t } from '../i18n.js';
 import { uploadForm } from '../upload.js';
 
@@ -90,15 +90,9 @@ function scheduleEditor(schedules, groups, refresh) {
         td([
           h('button', { type: 'button', class: 'link-button', text: t('edit'), onclick: () => load(s) }),
           ' ',
-          h('button', {
-            type: 'button',
-            class: 'link-button danger',
-            text: t('remove'),
-            onclick: async () => {
-              if (!confirm(t('confirmRemove', { x: targetName(s.target) }))) return;
-              await post('schedule remove', { target: s.target });
-              await refresh();
-            },
+          dangerButton(t('remove'), () => t('confirmRemove', { x: targetName(s.target) }), async () => {
+            await post('schedule remove', { target: s.target });
+            await refresh();
           }),
         ]),
       ),

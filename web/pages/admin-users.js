@@ -1,5 +1,5 @@
 import { get, post } from '../api.js';
-import { h, clear, field, input, checkbox, select, section, form, values, orNull, orUndef, table, td, tabs } from '../dom.js';
+import { h, clear, field, input, checkbox, select, section, form, values, orNull, orUndef, table, td, tabs, dangerButton } from '../dom.js';
 import { t } from '../i18n.js';
 
 const CATS = ['free', 'operatorService', 'national', 'lowCapPremium', 'mobile', 'dom', 'comTom', 'premium', 'directory', 'international', 'm2m'];
@@ -36,18 +36,16 @@ async function phoneList(panel) {
       td(`${p.restrictionProfile} – ${profileName(p.restrictionProfile)}`),
       td(h('a', { href: `#/phone/${encodeURIComponent(p.internalNumber)}`, text: t('edit'), 'aria-label': `${t('edit')} ${p.internalNumber}` })),
       td(
-        h('button', {
-          type: 'button',
-          class: 'link-button danger',
-          text: t('remove'),
-          'aria-label': `${t('remove')} ${p.internalNumber}`,
-          onclick: async () => {
-            if (!confirm(t('confirmRemove', { x: phoneLabel(p) }))) return;
+        dangerButton(
+          t('remove'),
+          () => t('confirmRemove', { x: phoneLabel(p) }),
+          async () => {
             await post('phone remove', { phone: p.internalNumber, confirm: true });
             clear(panel);
             await phoneList(panel);
           },
-        }),
+          `${t('remove')} ${p.internalNumber}`,
+        ),
       ),
     ),
   );
@@ -125,17 +123,15 @@ async function groupsPanel(panel) {
       td(
         g.standard
           ? ''
-          : h('button', {
-              type: 'button',
-              class: 'link-button danger',
-              text: t('remove'),
-              'aria-label': `${t('remove')} ${g.internalNumber}`,
-              onclick: async () => {
-                if (!confirm(t('confirmRemove', { x: g.name }))) return;
+          : dangerButton(
+              t('remove'),
+              () => t('confirmRemove', { x: g.name }),
+              async () => {
                 await post('group remove', { group: g.internalNumber, confirm: true });
                 await again();
               },
-            }),
+              `${t('remove')} ${g.internalNumber}`,
+            ),
       ),
     ),
   );

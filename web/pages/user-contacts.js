@@ -1,5 +1,5 @@
 import { get, post } from '../api.js';
-import { h, clear, field, input, section, form, values, table, td } from '../dom.js';
+import { h, clear, field, input, section, form, values, table, td, dangerButton } from '../dom.js';
 import { t } from '../i18n.js';
 
 export async function render(el) {
@@ -17,15 +17,9 @@ export async function render(el) {
         td(p.name),
         td(p.number),
         td(
-          h('button', {
-            type: 'button',
-            class: 'link-button danger',
-            text: t('remove'),
-            onclick: async () => {
-              if (!confirm(t('confirmRemove', { x: p.name }))) return;
-              await post('my contact remove', { index: p.index });
-              await again();
-            },
+          dangerButton(t('remove'), () => t('confirmRemove', { x: p.name }), async () => {
+            await post('my contact remove', { index: p.index });
+            await again();
           }),
         ),
       ),

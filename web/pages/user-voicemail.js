@@ -1,5 +1,5 @@
 import { get, post, commandPath } from '../api.js';
-import { h, clear, section, table, td, fmtDate, fmtDuration, msgBox, showError, showOk } from '../dom.js';
+import { h, clear, section, table, td, fmtDate, fmtDuration, msgBox, showError, showOk, dangerButton } from '../dom.js';
 import { t } from '../i18n.js';
 import { uploadForm } from '../upload.js';
 
@@ -33,12 +33,7 @@ export async function render(el) {
         ' ',
         m.state === 'fresh' ? h('button', { type: 'button', class: 'link-button', text: t('markSaved'), onclick: () => act(() => post('my voicemail saved', { id: m.id })) }) : null,
         ' ',
-        h('button', {
-          type: 'button',
-          class: 'link-button danger',
-          text: t('remove'),
-          onclick: () => (confirm(t('confirmRemove', { x: `${m.caller} ${fmtDate(m.receivedAt)}` })) ? act(() => post('my voicemail delete', { id: m.id })) : null),
-        }),
+        dangerButton(t('remove'), () => t('confirmRemove', { x: `${m.caller} ${fmtDate(m.receivedAt)}` }), () => act(() => post('my voicemail delete', { id: m.id }))),
       ]),
     );
   });
