@@ -13,11 +13,12 @@ import { CommandRegistry } from '../../firmware/api/index.ts';
 import { MobileApp, TOKEN_LIFETIME_MS, type MobileAccountView } from '../../firmware/pbx/mobile-app.ts';
 import { Registrar } from '../../firmware/pbx/registrar/registrar.ts';
 import type { PbxEvents } from '../../firmware/pbx/events.ts';
-import { parseMessage, type SipRequest } from '../../firmware/sip/message/index.ts';
+import type { SipRequest } from '../../firmware/sip/message/index.ts';
 import { ProvisioningHandler } from '../../firmware/provisioning/index.ts';
 import { makePhone } from '../helpers/config.ts';
 import { captureLogs } from '../helpers/logs.ts';
 import { tmpDir } from '../helpers/tmp.ts';
+import { parseRequest } from '../fixtures/sip/dialog-messages.ts';
 
 const SERVER = { sipHost: '192.168.1.1', sipPort: 5060, httpBase: 'http://192.168.1.1:8080' };
 const ADMIN = { role: 'admin' as const };
@@ -66,7 +67,7 @@ function setup(t: ExecutionContext) {
 }
 
 function register(user: string, contact: string, opts: { callId?: string; cseq?: number; expires?: number; contactHeader?: string } = {}): SipRequest {
-  const text = [
+  return parseRequest([
     'REGISTER sip:192.168.1.1 SIP/2.0',
     'Via: SIP/2.0/UDP 192.168.1.50:5062;branch=z9hG4bK-' + Math.random().toString(36).slice(2),
     'Max-Forwards: 70',
@@ -76,13 +77,7 @@ function register(user: string, contact: string, opts: { callId?: string; cseq?:
     `CSeq: ${opts.cseq ?? 1} REGISTER`,
     `Contact: ${opts.contactHeader ?? `<${contact}>`}`,
     `Expires: ${opts.expires ?? 600}`,
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-  const r = parseMessage(Buffer.from(text));
-  if (!r.ok || r.message.kind !== 'request') throw new Error('fixture');
-  return r.message;
+  ]);
 }
 
 function doRegister(registrar: Registrar, authUser: string, req: SipRequest): number {

@@ -5,9 +5,10 @@ import { LogRegistry } from '../../../firmware/core/logger.ts';
 import { factoryDefaults, type Config } from '../../../firmware/config/index.ts';
 import { Subscriptions, MIN_SUBSCRIBE_SECONDS } from '../../../firmware/pbx/presence/subscriptions.ts';
 import type { WatchedState } from '../../../firmware/pbx/presence/dialog-info.ts';
-import { createResponse, parseMessage, type SipRequest, type SipResponse } from '../../../firmware/sip/message/index.ts';
+import { createResponse, type SipRequest, type SipResponse } from '../../../firmware/sip/message/index.ts';
 import type { ClientTransactionUser, Destination, ServerTransactionHandle } from '../../../firmware/sip/transaction/index.ts';
 import { makePhones } from '../../support/pbx-process.ts';
+import { parseRequest } from '../../fixtures/sip/dialog-messages.ts';
 
 function setup() {
   const clock = new FakeClock();
@@ -36,7 +37,7 @@ function setup() {
 const SOURCE: Destination = { transport: 'UDP', host: '192.0.2.3', port: 5062 };
 
 function subscribe(opts: { to?: string; event?: string; expires?: number; toTag?: string; cseq?: number }): SipRequest {
-  const text = [
+  return parseRequest([
     `SUBSCRIBE sip:${opts.to ?? '602'}@10.0.0.1 SIP/2.0`,
     `Via: SIP/2.0/UDP 192.0.2.3:5062;branch=z9hG4bKsub${opts.cseq ?? 1}`,
     'Max-Forwards: 70',
@@ -47,13 +48,7 @@ function subscribe(opts: { to?: string; event?: string; expires?: number; toTag?
     'Contact: <sip:603@192.0.2.3:5062>',
     `Event: ${opts.event ?? 'dialog'}`,
     `Expires: ${opts.expires ?? 120}`,
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-  const r = parseMessage(Buffer.from(text));
-  if (!r.ok || r.message.kind !== 'request') throw new Error('fixture');
-  return r.message;
+  ]);
 }
 
 const toTagOf = (res: SipResponse): string => /tag=([^;>\s]+)/.exec(res.headers.get('to') ?? '')?.[1] ?? '';
