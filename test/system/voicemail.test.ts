@@ -5,10 +5,10 @@
  * listens with 888 and deletes the message with the 3 key (RFC 4733), and
  * the lamp goes off. Serial: runSipp blocks this event loop.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPbx, makePhones, freePort, logMatching } from '../support/pbx-process.ts';
+import { startPbx, makePhones, freePort, logMatching, type PbxProcess } from '../support/pbx-process.ts';
 import { runSipp, startSipp, callCsv, authKeyword, registerFrom, assertCallsIdle } from '../support/sipp.ts';
 import { readWav } from '../../firmware/media/wav.ts';
 import { SMTPServer } from 'smtp-server';
@@ -17,8 +17,8 @@ import type { AddressInfo } from 'node:net';
 const phones = makePhones(2, 0); // 601, 602
 const [p601, p602] = phones as [(typeof phones)[0], (typeof phones)[0]];
 
-test.serial('VOX-1, NUM-7: 601 leaves 602 a spoken message; 602 gets the message lamp, listens with 888, deletes it with 3, and the lamp goes off', async (t) => {
-  // 602 forwards every call to its voicemail (FWD-1): its registered port only takes the NOTIFYs.
+/** The runtime with 602 forwarding every call to its voicemail (FWD-1): its registered port only takes the NOTIFYs. */
+async function pbxWith602OnVoicemail(t: ExecutionContext): Promise<PbxProcess> {
   const pbx = await startPbx({
     phones,
     patch: (c) => {
@@ -27,6 +27,11 @@ test.serial('VOX-1, NUM-7: 601 leaves 602 a spoken message; 602 gets the message
     },
   });
   t.teardown(() => pbx.stop());
+  return pbx;
+}
+
+test.serial('VOX-1, NUM-7: 601 leaves 602 a spoken message; 602 gets the message lamp, listens with 888, deletes it with 3, and the lamp goes off', async (t) => {
+  const pbx = await pbxWith602OnVoicemail(t);
   const target = `127.0.0.1:${pbx.sipPort}`;
   // 601 speaks for 9 s: the spoken greeting (about 4 s), the beep, then the message. 602 presses 3 after 7 s of
   // 888: after the welcome and the count, while the message plays.
@@ -131,14 +136,7 @@ test.serial('VOX-1: a message left for 602, whose voicemail e-mail is on, reache
 });
 
 test.serial('issue 9 §4, RFC 3842: 602 subscribes to its box (message-summary): no message at once, then "yes, 1/0" in its subscription when 601 leaves a message', async (t) => {
-  const pbx = await startPbx({
-    phones,
-    patch: (c) => {
-      c.phones = structuredClone(c.phones);
-      c.phones[1]!.forwards.unconditional = { enabled: true, destination: 'voicemail' };
-    },
-  });
-  t.teardown(() => pbx.stop());
+  const pbx = await pbxWith602OnVoicemail(t);
   const target = `127.0.0.1:${pbx.sipPort}`;
   const lamp = startSipp(target, 'mwi-subscribe.xml', await freePort(), ['-inf', callCsv([p602.sip.username, authKeyword(p602), '602']), '-m', '1', '-timeout', '40', '-timeout_error', '-trace_logs']);
   t.teardown(() => lamp.stop());
